@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) converge.virt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The only place where engine errors become ``fail_json``.  Modules are thin: they declare
+their argument_spec and kind, then hand off to ``run_resource_module`` / ``run_info_module``."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.converge.virt.plugins.module_utils.engine.converge import converge
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
+    ConvergeError,
+    InvalidSpec,
+    MissingLibrary,
+)
+from ansible_collections.converge.virt.plugins.module_utils import backends
+
+
+def _fail(module, err):
+    if isinstance(err, MissingLibrary):
+        module.fail_json(msg=missing_required_lib(err.library, reason=err.reason),
+                         exception=err.import_error)
+    extra = dict(err.details)
+    if isinstance(err, InvalidSpec):
+        extra["problems"] = [{"field": f, "message": m} for f, m in err.problems]
+    module.fail_json(msg=str(err), **extra)
+
+
+def run_resource_module(kind, argument_spec, **module_kwargs):
+    """Converge one resource of ``kind`` as described by the module's parameters."""
+    spec = dict(backends.CONNECTION_ARGS)
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    try:
+        with backends.open_backend(module.params) as backend:
+            planner = backend.planner(kind)
+            outcome = converge(planner, backend.driver(kind), module.params,
+                               check_mode=module.check_mode)
+    except ConvergeError as err:
+        _fail(module, err)
+    except Exception as err:  # a bug, not a user error: keep the traceback
+        module.fail_json(msg="%s: unexpected error: %s" % (kind, err),
+                         exception=traceback.format_exc())
+    plan = outcome.plan
+    for note in plan.facts.get("warnings", []):
+        module.warn(note)
+    result = {"changed": plan.changed, "plan": plan.to_dict(), kind: outcome.state}
+    result.update(planner.outputs(plan))
+    if module._diff:
+        result["diff"] = plan.diff()
+    module.exit_json(**result)
+
+
+def run_info_module(kind, result_key, argument_spec, **module_kwargs):
+    """List resources of ``kind`` (all, or those named by the ``name`` option)."""
+    spec = dict(backends.CONNECTION_ARGS)
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    names = module.params.get("name")
+    if isinstance(names, str):
+        names = [names]
+    try:
+        with backends.open_backend(module.params, readonly=True) as backend:
+            items = backend.driver(kind).list(names or None)
+            planner = backend.planner(kind)
+    except ConvergeError as err:
+        _fail(module, err)
+    except Exception as err:
+        module.fail_json(msg="%s: unexpected error: %s" % (kind, err),
+                         exception=traceback.format_exc())
+    module.exit_json(changed=False, **{result_key: [planner.public(i) for i in items]})

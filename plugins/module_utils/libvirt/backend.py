@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) converge.virt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The libvirt backend: one connection per module run, and the driver for each resource kind."""
+
+from __future__ import annotations
+
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import open_connection
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.network import NetworkDriver
+from ansible_collections.converge.virt.plugins.module_utils.resources.network import NetworkPlanner
+
+_KINDS = {
+    "network": (NetworkPlanner, NetworkDriver),
+}
+
+
+class LibvirtBackend(object):
+    name = "libvirt"
+
+    def __init__(self, uri, readonly=False):
+        self.uri = uri
+        self.conn = open_connection(uri, readonly=readonly)
+        self._drivers = {}
+
+    def _kind(self, kind):
+        if kind not in _KINDS:
+            raise ConvergeError("the libvirt backend does not manage %s resources" % kind)
+        return _KINDS[kind]
+
+    def planner(self, kind):
+        return self._kind(kind)[0]()
+
+    def driver(self, kind):
+        if kind not in self._drivers:
+            self._drivers[kind] = self._kind(kind)[1](self.conn)
+        return self._drivers[kind]
+
+    def close(self):
+        try:
+            self.conn.close()
+        except Exception:  # closing a broken connection must not hide the real error
+            pass

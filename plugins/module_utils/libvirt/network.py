@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) converge.virt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""libvirt driver for networks: read the host in a few batched calls, apply a Plan.
+
+DHCP ranges/hosts and DNS hosts go through virNetworkUpdate on the running and the persistent
+definition; every other change redefines the network and, when the plan says so, restarts it.
+A no-op converge only reads.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
+from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
+    CREATE, DELETE, LIVE, RESTART,
+)
+from ansible_collections.converge.virt.plugins.module_utils.libvirt import network_xml
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import (
+    require_libvirt,
+    translated,
+)
+from ansible_collections.converge.virt.plugins.module_utils.resources.network import KIND, NetworkWorld
+
+# Fields whose difference between the running and the persistent definition only a restart fixes.
+_RESTART_ONLY = ("forward", "bridge", "domain", "mtu")
+
+
+class NetworkDriver(Driver):
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.lv = require_libvirt()
+
+    # ---- reading -------------------------------------------------------------------------
+    def _read(self, net, with_live=False):
+        """(normalized state, running definition's state or None) of one virNetwork."""
+        lv = self.lv
+        name = net.name()
+        with translated("read network %s" % name, KIND, name):
+            persistent = bool(net.isPersistent())
+            active = bool(net.isActive())
+            flags = lv.VIR_NETWORK_XML_INACTIVE if persistent else 0
+            state = network_xml.parse(net.XMLDesc(flags))
+            state["persistent"] = persistent
+            state["active"] = active
+            state["autostart"] = bool(net.autostart()) if persistent else False
+            running = None
+            if with_live and active and persistent:
+                running = network_xml.parse(net.XMLDesc(0))
+        return state, running
+
+    def _all(self):
+        with translated("list networks", KIND):
+            return self.conn.listAllNetworks(0)
+
+    def _attached(self):
+        """{network name: [{"name": domain, "running": bool}]} for every defined domain."""
+        result = {}
+        with translated("list instances", "instance"):
+            domains = self.conn.listAllDomains(0)
+        for dom in domains:
+            try:
+                xml = dom.XMLDesc(0)
+                running = bool(dom.isActive())
+            except self.lv.libvirtError:
+                continue  # the domain vanished while we looked
+            for net in network_xml.attached_networks(xml):
+                result.setdefault(net, []).append({"name": dom.name(), "running": running})
+        return result
+
+    def observe(self, name):
+        current, others, running_differs = None, [], False
+        for net in self._all():
+            if net.name() == name:
+                current, running = self._read(net, with_live=True)
+                running_differs = running is not None and _restart_view(running) != _restart_view(current)
+            else:
+                others.append(self._read(net)[0])
+        attached = self._attached().get(name, [])
+        return NetworkWorld(current=current, others=others, attached=attached,
+                            running_differs=running_differs)
+
+    def list(self, names=None):
+        attached = self._attached()
+        result = []
+        for net in self._all():
+            if names and net.name() not in names:
+                continue
+            state = self._read(net)[0]
+            state["attached_instances"] = sorted(d["name"] for d in attached.get(net.name(), []))
+            state["dhcp_leases"] = self._leases(net) if state["active"] else []
+            result.append(state)
+        return sorted(result, key=lambda s: s["name"])
+
+    def _leases(self, net):
+        leases = []
+        with translated("read DHCP leases of network %s" % net.name(), KIND, net.name()):
+            for lease in net.DHCPLeases():
+                leases.append({"mac": lease.get("mac"), "ip": lease.get("ipaddr"),
+                               "prefix": lease.get("prefix"), "hostname": lease.get("hostname"),
+                               "expires": lease.get("expirytime")})
+        return leases
+
+    # ---- applying ------------------------------------------------------------------------
+    def apply(self, plan):
+        if plan.action == CREATE:
+            self._create(plan)
+        elif plan.action == DELETE:
+            self._delete(plan)
+        else:
+            self._update(plan)
+
+    def _lookup(self, name):
+        with translated("look up network %s" % name, KIND, name):
+            return self.conn.networkLookupByName(name)
+
+    def _create(self, plan):
+        after = plan.desired
+        with translated("define network %s" % plan.name, KIND, plan.name):
+            net = self.conn.networkDefineXML(network_xml.render(after))
+        try:
+            with translated("configure network %s" % plan.name, KIND, plan.name):
+                net.setAutostart(1 if after["autostart"] else 0)
+                if after["active"]:
+                    net.create()
+        except Exception:
+            # Leave the host as it was: a half-created network would be adopted next run.
+            try:
+                net.undefine()
+            except self.lv.libvirtError:
+                pass
+            raise
+
+    def _delete(self, plan):
+        net = self._lookup(plan.name)
+        with translated("delete network %s" % plan.name, KIND, plan.name):
+            if net.isActive():
+                net.destroy()
+            if net.isPersistent():
+                net.undefine()
+
+    def _update(self, plan):
+        lv = self.lv
+        name, after, before = plan.name, plan.desired, plan.before
+        net = self._lookup(name)
+        redefine = [c for c in plan.changes if c.effect == RESTART and not c.path.startswith("(")]
+        live = [c for c in plan.changes if c.effect == LIVE and c.path not in ("autostart", "active")]
+        running = before["active"]
+
+        if redefine:
+            with translated("read network %s" % name, KIND, name):
+                base = net.XMLDesc(lv.VIR_NETWORK_XML_INACTIVE) if before["persistent"] else net.XMLDesc(0)
+            with translated("redefine network %s" % name, KIND, name):
+                net = self.conn.networkDefineXML(network_xml.render(after, base_xml=base))
+            if running and not plan.facts.get("restart"):
+                self._update_live(net, live, lv.VIR_NETWORK_UPDATE_AFFECT_LIVE)
+        elif live:
+            flags = 0
+            if before["persistent"]:
+                flags |= lv.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+            if running:
+                flags |= lv.VIR_NETWORK_UPDATE_AFFECT_LIVE
+            self._update_live(net, live, flags)
+
+        with translated("configure network %s" % name, KIND, name):
+            if running and plan.facts.get("restart"):
+                net.destroy()
+                if after.get("active", True):
+                    net.create()
+            elif running and not after["active"]:
+                net.destroy()
+            elif not running and after["active"]:
+                net.create()
+            if before["autostart"] != after["autostart"]:
+                net.setAutostart(1 if after["autostart"] else 0)
+
+    def _update_live(self, net, changes, flags):
+        """DHCP hosts/range and DNS hosts through virNetworkUpdate: removals first, then additions,
+        so that an address moving from one host to another never collides."""
+        lv = self.lv
+        removals, additions = [], []
+        for change in changes:
+            section, parent = self._section(net, change.path)
+            if change.before is not None:
+                removals.append((section, parent, change.before, change.path))
+            if change.after is not None:
+                additions.append((section, parent, change.after, change.path))
+        for command, items in ((lv.VIR_NETWORK_UPDATE_COMMAND_DELETE, removals),
+                               (lv.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, additions)):
+            for section, parent, value, path in items:
+                xml = self._fragment(section, value)
+                with translated("update %s of network %s" % (path, net.name()), KIND, net.name()):
+                    net.update(command, section, parent, xml, flags)
+
+    def _section(self, net, path):
+        lv = self.lv
+        if path.startswith("dns.hosts["):
+            return lv.VIR_NETWORK_SECTION_DNS_HOST, -1
+        family = path.split(".", 1)[0]
+        # parentIndex: the position of this family's <ip> element among all <ip> elements.
+        with translated("read network %s" % net.name(), KIND, net.name()):
+            families = network_xml.ip_families(net.XMLDesc(0))
+        parent = families.index(family) if family in families else -1
+        if ".dhcp.hosts[" in path:
+            return lv.VIR_NETWORK_SECTION_IP_DHCP_HOST, parent
+        if path.endswith(".dhcp.range"):
+            return lv.VIR_NETWORK_SECTION_IP_DHCP_RANGE, parent
+        raise AssertionError("not a live-updatable network field: %s" % path)
+
+    def _fragment(self, section, value):
+        lv = self.lv
+        if section == lv.VIR_NETWORK_SECTION_DNS_HOST:
+            return network_xml.fragment(network_xml.dns_host_element(value))
+        if section == lv.VIR_NETWORK_SECTION_IP_DHCP_RANGE:
+            return network_xml.fragment(network_xml.dhcp_range_element(value))
+        return network_xml.fragment(network_xml.dhcp_host_element(value))
+
+
+def _restart_view(state):
+    """The parts of a definition that only a restart brings into the running network."""
+    view = dict((k, state.get(k)) for k in _RESTART_ONLY)
+    for family in ("ipv4", "ipv6"):
+        spec = state.get(family) or {}
+        view[family] = (spec.get("address"), spec.get("dhcp") is not None)
+    view["forwarders"] = (state.get("dns") or {}).get("forwarders")
+    return view
