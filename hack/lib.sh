@@ -94,10 +94,11 @@ cv_collection_tree() {
   local dest="$CV_BUILD/collections/ansible_collections/converge/virt"
   mkdir -p "$dest"
   (cd "$CV_ROOT" && git ls-files -z --cached --others --exclude-standard \
-     | rsync -a --delete --from0 --files-from=- ./ "$dest/") >&2
+     | rsync -a --from0 --files-from=- ./ "$dest/") >&2
   # rsync --files-from does not delete stale files: prune what git no longer lists.
   (cd "$CV_ROOT" && git ls-files --cached --others --exclude-standard | sort) > "$CV_BUILD/.files"
-  (cd "$dest" && find . -type f ! -path './tests/output/*' | sed 's|^\./||' | sort) \
+  (cd "$dest" && find . \( -path ./.git -o -path ./tests/output \) -prune -o -type f -print \
+     | sed 's|^\./||' | sort) \
      | comm -23 - "$CV_BUILD/.files" | (cd "$dest" && xargs -r rm -f)
   # ansible-test needs a git work tree to list the collection's files; make it one that mirrors ours.
   if [ ! -d "$dest/.git" ]; then git -C "$dest" init -q; fi
