@@ -115,3 +115,13 @@ cv_install_collection() {
   "$venv/bin/ansible-galaxy" collection install --force -p "$coll" "$out"/converge-virt-*.tar.gz >&2
   echo "$coll"
 }
+
+# ansible-test bootstraps pip in its venvs with a script from a host we cannot reach; give it ours.
+cv_get_pip_standin() {
+  local venv=$1 version
+  version=$(sed -n "s/^ *pip='\([0-9.]*\)',$/\1/p" \
+    "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
+  [ -n "$version" ] || cv_die "cannot find ansible-test's pip version in $venv"
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp "$CV_ROOT/hack/get-pip-standin.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+}

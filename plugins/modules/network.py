@@ -25,7 +25,7 @@ description:
   - Everything is validated before anything changes, including overlaps with the subnets and
     bridge names of the host's other libvirt networks.
 author:
-  - converge.virt contributors
+  - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
   - converge.virt.connection
   - converge.virt.connection.ATTRIBUTES

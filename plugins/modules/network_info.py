@@ -15,7 +15,7 @@ description:
     DHCP leases.
   - Reads only; the connection is opened read-only.
 author:
-  - converge.virt contributors
+  - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
   - converge.virt.connection
   - converge.virt.connection.INFO_ATTRIBUTES

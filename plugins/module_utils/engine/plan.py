@@ -29,6 +29,11 @@ NONE = "none"
 SECRET_MASK = "********"
 
 
+def _check_effect(effect):
+    if effect not in EFFECTS:
+        raise ValueError("unknown effect %r (expected one of %s)" % (effect, ", ".join(EFFECTS)))
+
+
 def worst_effect(effects):
     """The most disruptive of some effects (None when there are none)."""
     ranked = sorted(effects, key=_EFFECT_RANK.get)
@@ -39,7 +44,7 @@ class Field(object):
     """A scalar (or list compared as a whole) attribute.  ``secret`` values never leave the plan."""
 
     def __init__(self, effect, secret=False):
-        assert effect in EFFECTS
+        _check_effect(effect)
         self.effect = effect
         self.secret = secret
 
@@ -48,7 +53,7 @@ class KeyedList(object):
     """A list of dicts whose items are added, changed and removed one by one, matched by key."""
 
     def __init__(self, effect, key):
-        assert effect in EFFECTS
+        _check_effect(effect)
         self.effect = effect
         self.key = key  # callable(item) -> hashable, printable key
 
@@ -60,7 +65,7 @@ class Section(object):
     """A nested group of fields.  Adding or removing the whole section has its own effect."""
 
     def __init__(self, effect, fields):
-        assert effect in EFFECTS
+        _check_effect(effect)
         self.effect = effect
         self.fields = fields
 
