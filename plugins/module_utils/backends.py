@@ -22,11 +22,14 @@ def libvirt_uri(params):
 
 
 @contextlib.contextmanager
-def open_backend(params, readonly=False):
-    """Open the backend the options select, once per module run, and close it afterwards."""
+def open_backend(params, readonly=False, run_command=None):
+    """Open the backend the options select, once per module run, and close it afterwards.
+
+    ``run_command`` (argv -> (rc, stdout, stderr)) lets a backend run commands on the host the
+    task runs on, for the few things its API cannot do."""
     from ansible_collections.converge.virt.plugins.module_utils.libvirt.backend import LibvirtBackend
 
-    backend = LibvirtBackend(libvirt_uri(params), readonly=readonly)
+    backend = LibvirtBackend(libvirt_uri(params), readonly=readonly, run_command=run_command)
     try:
         yield backend
     finally:

@@ -204,8 +204,9 @@ options:
     type: bool
     default: false
 notes:
-  - Restarting a libvirt network detaches the running guests' interfaces from its bridge until they
-    are re-plugged; the plan lists those instances before anything happens.
+  - Restarting a libvirt network cuts its running guests off and libvirt leaves their interfaces
+    detached from the recreated bridge; this module re-plugs them (see RV(reconnected)). The plan
+    lists those instances before anything happens.
 seealso:
   - module: converge.virt.network_info
 """
@@ -344,6 +345,17 @@ restart_pending:
   description: The running network differs from its definition until it is restarted.
   returned: always
   type: bool
+reconnected:
+  description:
+    - After a restart, the running instances' interfaces put back on the recreated bridge
+      (libvirt itself leaves them detached). Each item has C(instance), C(tap) and C(reconnected).
+    - Re-plugging works on the hypervisor's own network stack, so only for local URIs such as
+      V(qemu:///system); for remote URIs the items say V(false) and the instances need their
+      interfaces re-attached (or a restart of libvirtd on the hypervisor).
+  returned: when the run restarted the network
+  type: list
+  elements: dict
+  sample: [{"instance": "web1", "tap": "vnet0", "reconnected": true}]
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module

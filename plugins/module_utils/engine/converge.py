@@ -47,7 +47,9 @@ class Driver(object):
         raise NotImplementedError
 
     def apply(self, plan):
-        """Carry out ``plan`` (never called for an unchanged plan or in check mode)."""
+        """Carry out ``plan`` (never called for an unchanged plan or in check mode).
+
+        May return a dict of facts learnt while applying (merged into the module result)."""
         raise NotImplementedError
 
     def list(self, names=None):
@@ -58,10 +60,11 @@ class Driver(object):
 class Outcome(object):
     """The result of converging one resource."""
 
-    def __init__(self, plan, state, applied):
+    def __init__(self, plan, state, applied, facts=None):
         self.plan = plan
         self.state = state      # the state after the run (predicted in check mode)
         self.applied = applied  # whether the apply step ran
+        self.facts = dict(facts or {})  # what the apply step reported
 
 
 def converge(planner, driver, params, check_mode=False):
@@ -74,8 +77,8 @@ def converge(planner, driver, params, check_mode=False):
         plan = planner.plan(desired, world)
         if not plan.changed or check_mode:
             return Outcome(plan, plan.after, applied=False)
-        driver.apply(plan)
-        return Outcome(plan, planner.public(driver.observe(name).current), applied=True)
+        facts = driver.apply(plan)
+        return Outcome(plan, planner.public(driver.observe(name).current), applied=True, facts=facts)
     except ConvergeError as err:
         err.about(planner.kind, name)
         if plan is not None:

@@ -35,7 +35,7 @@ def run_resource_module(kind, argument_spec, **module_kwargs):
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
     try:
-        with backends.open_backend(module.params) as backend:
+        with backends.open_backend(module.params, run_command=module.run_command) as backend:
             planner = backend.planner(kind)
             outcome = converge(planner, backend.driver(kind), module.params,
                                check_mode=module.check_mode)
@@ -45,10 +45,12 @@ def run_resource_module(kind, argument_spec, **module_kwargs):
         module.fail_json(msg="%s: unexpected error: %s" % (kind, err),
                          exception=traceback.format_exc())
     plan = outcome.plan
-    for note in plan.facts.get("warnings", []):
+    facts = dict(outcome.facts)
+    for note in plan.facts.get("warnings", []) + facts.pop("warnings", []):
         module.warn(note)
     result = {"changed": plan.changed, "plan": plan.to_dict(), kind: outcome.state}
     result.update(planner.outputs(plan))
+    result.update(facts)
     if module._diff:
         result["diff"] = plan.diff()
     module.exit_json(**result)

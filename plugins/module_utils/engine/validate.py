@@ -10,9 +10,10 @@ import ipaddress
 import re
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
-_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+# \Z, not $: "$" also matches before a trailing newline, which must never reach libvirt/dnsmasq.
+_MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}\Z")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
+_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}\Z")
 
 
 def resource_name(value, field, problems, max_length=200):

@@ -5,10 +5,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import open_connection
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.network import NetworkDriver
 from ansible_collections.converge.virt.plugins.module_utils.resources.network import NetworkPlanner
+
+
+def is_local_uri(uri):
+    """Whether the hypervisor shares this process's host (and so its network namespace)."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.split("+")
+    transport = scheme[1] if len(scheme) > 1 else None
+    return not parts.hostname and transport in (None, "unix") and "socket=" not in parts.query
+
 
 _KINDS = {
     "network": (NetworkPlanner, NetworkDriver),
@@ -18,8 +29,11 @@ _KINDS = {
 class LibvirtBackend(object):
     name = "libvirt"
 
-    def __init__(self, uri, readonly=False):
+    def __init__(self, uri, readonly=False, run_command=None):
         self.uri = uri
+        # run_command(argv) -> (rc, out, err), e.g. AnsibleModule.run_command; None: no local commands.
+        self.run_command = run_command
+        self.local = is_local_uri(uri)
         self.conn = open_connection(uri, readonly=readonly)
         self._drivers = {}
 
@@ -33,7 +47,8 @@ class LibvirtBackend(object):
 
     def driver(self, kind):
         if kind not in self._drivers:
-            self._drivers[kind] = self._kind(kind)[1](self.conn)
+            self._drivers[kind] = self._kind(kind)[1](
+                self.conn, run_command=self.run_command if self.local else None)
         return self._drivers[kind]
 
     def close(self):

@@ -10,6 +10,8 @@ A no-op converge only reads.
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, RESTART,
@@ -27,8 +29,10 @@ _RESTART_ONLY = ("forward", "bridge", "domain", "mtu")
 
 class NetworkDriver(Driver):
 
-    def __init__(self, conn):
+    def __init__(self, conn, run_command=None):
         self.conn = conn
+        # Runs commands in the hypervisor's network namespace; None when the hypervisor is remote.
+        self.run_command = run_command
         self.lv = require_libvirt()
 
     # ---- reading -------------------------------------------------------------------------
@@ -108,7 +112,8 @@ class NetworkDriver(Driver):
         elif plan.action == DELETE:
             self._delete(plan)
         else:
-            self._update(plan)
+            return self._update(plan)
+        return {}
 
     def _lookup(self, name):
         with translated("look up network %s" % name, KIND, name):
@@ -146,6 +151,7 @@ class NetworkDriver(Driver):
         redefine = [c for c in plan.changes if c.effect == RESTART and not c.path.startswith("(")]
         live = [c for c in plan.changes if c.effect == LIVE and c.path not in ("autostart", "active")]
         running = before["active"]
+        reconnected = []
 
         if redefine:
             with translated("read network %s" % name, KIND, name):
@@ -167,12 +173,43 @@ class NetworkDriver(Driver):
                 net.destroy()
                 if after.get("active", True):
                     net.create()
+                    reconnected = self._reconnect_guests(net)
             elif running and not after["active"]:
                 net.destroy()
             elif not running and after["active"]:
                 net.create()
             if before["autostart"] != after["autostart"]:
                 net.setAutostart(1 if after["autostart"] else 0)
+        if not plan.facts.get("restart"):
+            return {}
+        lost = ["%s (%s)" % (r["instance"], r["tap"]) for r in reconnected if not r["reconnected"]]
+        warnings = ["could not re-plug into network %s after its restart: %s; re-attach those interfaces "
+                    "or restart libvirtd on the hypervisor" % (name, ", ".join(lost))] if lost else []
+        return {"reconnected": reconnected, "warnings": warnings}
+
+    def _reconnect_guests(self, net):
+        """Put running guests' tap devices back on the bridge a restart recreated.
+
+        libvirt re-plugs them only when libvirtd itself restarts; a network restart leaves them
+        detached.  Done on the hypervisor's own network stack, so only for local connections.
+        """
+        bridge = net.bridgeName()
+        name = net.name()
+        result = []
+        for dom in self.conn.listAllDomains(self.lv.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            try:
+                taps = network_xml.taps_on_network(dom.XMLDesc(0), name)
+            except self.lv.libvirtError:
+                continue
+            for tap in taps:
+                if self.run_command is None or not os.path.exists("/sys/class/net/%s" % tap):
+                    result.append({"instance": dom.name(), "tap": tap, "reconnected": False})
+                    continue
+                mtu = _read("/sys/class/net/%s/mtu" % bridge)
+                cmd = ["ip", "link", "set", "dev", tap] + (["mtu", mtu] if mtu else []) + ["master", bridge]
+                ok = self.run_command(cmd)[0] == 0
+                result.append({"instance": dom.name(), "tap": tap, "reconnected": ok})
+        return result
 
     def _update_live(self, net, changes, flags):
         """DHCP hosts/range and DNS hosts through virNetworkUpdate: removals first, then additions,
@@ -214,6 +251,14 @@ class NetworkDriver(Driver):
         if section == lv.VIR_NETWORK_SECTION_IP_DHCP_RANGE:
             return network_xml.fragment(network_xml.dhcp_range_element(value))
         return network_xml.fragment(network_xml.dhcp_host_element(value))
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
 
 
 def _restart_view(state):

@@ -177,10 +177,11 @@ def _render_ip(root, family, spec):
             dhcp.insert(0, rng)
         rng.set("start", dhcp_spec["range"][0])
         rng.set("end", dhcp_spec["range"][1])
-    for old in dhcp.findall("host"):
-        dhcp.remove(old)
-    for host in dhcp_spec.get("hosts") or []:
-        dhcp.append(dhcp_host_element(host))
+    if dhcp_spec.get("hosts") is not None:  # None leaves the current hosts alone
+        for old in dhcp.findall("host"):
+            dhcp.remove(old)
+        for host in dhcp_spec["hosts"]:
+            dhcp.append(dhcp_host_element(host))
 
 
 # ---- fragments for virNetworkUpdate --------------------------------------------------------
@@ -221,6 +222,19 @@ def _text_child(parent, tag, text):
 
 def _tostring(root):
     return ET.tostring(root, encoding="unicode")
+
+
+def taps_on_network(domain_xml, network):
+    """Host-side device names (<target dev>) of a running domain's interfaces on ``network``."""
+    root = ET.fromstring(domain_xml)
+    taps = []
+    for iface in root.findall("./devices/interface"):
+        source = iface.find("source")
+        target = iface.find("target")
+        if (source is not None and source.get("network") == network and target is not None
+                and target.get("dev")):
+            taps.append(target.get("dev"))
+    return taps
 
 
 def attached_networks(domain_xml):

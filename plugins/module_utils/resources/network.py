@@ -257,15 +257,16 @@ class NetworkPlanner(Planner):
             text = "network %s restarts to apply: %s" % (name, ", ".join(
                 c.path for c in changes if c.effect == RESTART))
             if running_guests:
-                text += "; running instances lose connectivity while it restarts: %s" % (
-                    ", ".join(running_guests))
+                text += ("; running instances are cut off during the restart and their interfaces "
+                         "re-plugged after it: %s" % ", ".join(running_guests))
             notes.append(text)
             warnings.append(text)
         if pending:
             notes.append("network %s needs a restart to apply its definition (allow_restart is "
                          "false): the running network keeps its old configuration" % name)
-        if not running and [c for c in changes if c.effect == RESTART]:
-            notes.append("network %s is not running: its new definition applies when it starts" % name)
+        if not stays_running and [c for c in changes if c.effect == RESTART]:
+            notes.append("network %s is not running%s: its new definition applies when it starts" % (
+                name, " after this run" if running else ""))
         action = UPDATE if changes else NONE
         return Plan(KIND, name, action, changes, before=copy.deepcopy(current), after=after,
                     desired=after, notes=notes,
@@ -348,6 +349,11 @@ class NetworkPlanner(Planner):
         if version_mtu_conflict(after):
             problems.add("mtu", "IPv6 needs an MTU of at least 1280")
         bridge = after.get("bridge")
+        current = world.current or {}
+        if (current.get("forward") == "bridge" and after.get("forward") != "bridge"
+                and bridge == current.get("bridge")):
+            problems.add("bridge", "%s is the existing host bridge the network used; leaving forward: "
+                                   "bridge needs a new bridge name for libvirt to create" % bridge)
         if bridge and after.get("forward") != "bridge":
             for other in world.others:
                 if other.get("bridge") == bridge:
