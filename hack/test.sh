@@ -18,14 +18,20 @@ collections_root=$(cd "$coll/../../.." && pwd)
 
 passed=0
 failed=0
-run_stage() {  # name, command...
+logs="$CV_BUILD/logs"
+mkdir -p "$logs"
+run_stage() {  # name, command...  Full output goes to a log; the tail is shown when a stage fails.
   local name=$1; shift
+  local log
+  log="$logs/$(printf '%s' "$name" | tr -c 'A-Za-z0-9.' '_' | cut -c1-80).log"
   cv_log "$name"
   local start=$SECONDS
-  if "$@"; then
+  if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^ok:|^[0-9]+ passed' "$log" >&2 || true
   else
-    failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss)\n' "$name" $((SECONDS - start)) >&2
+    failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
+    tail -n 80 "$log" >&2
   fi
 }
 
