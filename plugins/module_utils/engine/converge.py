@@ -42,8 +42,10 @@ class Planner(object):
 class Driver(object):
     """One backend's implementation of one resource kind."""
 
-    def observe(self, name):
-        """Read what the planner needs: an object with at least ``current`` (None if absent)."""
+    def observe(self, name, desired=None):
+        """Read what the planner needs: an object with at least ``current`` (None if absent).
+
+        ``desired`` (when given) lets a driver skip reads the spec cannot need."""
         raise NotImplementedError
 
     def apply(self, plan):
@@ -73,7 +75,7 @@ def converge(planner, driver, params, check_mode=False):
     name = desired.get("name")
     plan = None
     try:
-        world = driver.observe(name)
+        world = driver.observe(name, desired)
         plan = planner.plan(desired, world)
         if not plan.changed or check_mode:
             return Outcome(plan, plan.after, applied=False)

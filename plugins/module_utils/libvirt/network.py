@@ -72,7 +72,14 @@ class NetworkDriver(Driver):
                 result.setdefault(net, []).append({"name": dom.name(), "running": running})
         return result
 
-    def observe(self, name):
+    def _host_interfaces(self):
+        """Names of the hypervisor's interfaces, or None if libvirt's interface driver is missing."""
+        try:
+            return [iface.name() for iface in self.conn.listAllInterfaces(0)]
+        except self.lv.libvirtError:
+            return None
+
+    def observe(self, name, desired=None):
         current, others, running_differs = None, [], False
         for net in self._all():
             if net.name() == name:
@@ -81,8 +88,11 @@ class NetworkDriver(Driver):
             else:
                 others.append(self._read(net)[0])
         attached = self._attached().get(name, [])
+        host_bridge = bool(desired) and (desired.get("forward") == "bridge" or (
+            desired.get("forward") is None and current is not None and current.get("forward") == "bridge"))
         return NetworkWorld(current=current, others=others, attached=attached,
-                            running_differs=running_differs)
+                            running_differs=running_differs,
+                            host_interfaces=self._host_interfaces() if host_bridge else None)
 
     def list(self, names=None):
         attached = self._attached()

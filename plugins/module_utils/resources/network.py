@@ -68,11 +68,14 @@ SCHEMA = {
 class NetworkWorld(object):
     """What the planner needs to know about the host, read by a driver."""
 
-    def __init__(self, current=None, others=None, attached=None, running_differs=False):
+    def __init__(self, current=None, others=None, attached=None, running_differs=False,
+                 host_interfaces=None):
         self.current = current                  # normalized state, or None if absent
         self.others = list(others or [])        # normalized states of the host's other networks
         self.attached = list(attached or [])    # [{"name": domain, "running": bool}] using it
         self.running_differs = running_differs  # running definition lags the persistent one
+        # Names of the hypervisor's network interfaces, or None when they were not read.
+        self.host_interfaces = None if host_interfaces is None else set(host_interfaces)
 
 
 class NetworkPlanner(Planner):
@@ -350,6 +353,10 @@ class NetworkPlanner(Planner):
             problems.add("mtu", "IPv6 needs an MTU of at least 1280")
         bridge = after.get("bridge")
         current = world.current or {}
+        if (after.get("forward") == "bridge" and bridge and world.host_interfaces is not None
+                and bridge not in world.host_interfaces):
+            problems.add("bridge", "the host bridge %s does not exist on the hypervisor; create it first "
+                                   "(forward: bridge attaches guests to an existing bridge)" % bridge)
         if (current.get("forward") == "bridge" and after.get("forward") != "bridge"
                 and bridge == current.get("bridge")):
             problems.add("bridge", "%s is the existing host bridge the network used; leaving forward: "

@@ -79,7 +79,7 @@ class FakeDriver(Driver):
         self.observed = []
         self.applied = []
 
-    def observe(self, name):
+    def observe(self, name, desired=None):
         self.observed.append(name)
         if self.observe_error is not None:
             raise self.observe_error

@@ -877,3 +877,13 @@ def test_stopping_with_a_restart_change_says_it_applies_at_next_start():
     p = plan({"mtu": 9000, "active": False}, CURRENT)
     assert p.facts["restart"] is False
     assert p.notes == ["network net1 is not running after this run: its new definition applies when it starts"]
+
+
+def test_host_bridge_must_exist_when_the_driver_read_the_interfaces():
+    spec = {"name": "lan", "forward": "bridge", "bridge": "br9"}
+    with pytest.raises(InvalidSpec) as err:
+        PLANNER.plan(PLANNER.normalize(spec), world(None, host_interfaces=["eth0", "br0"]))
+    assert "bridge: the host bridge br9 does not exist on the hypervisor" in str(err.value)
+    assert PLANNER.plan(PLANNER.normalize(spec), world(None, host_interfaces=["br9"])).action == CREATE
+    # Not read (interface driver unavailable): not checked.
+    assert PLANNER.plan(PLANNER.normalize(spec), world(None)).action == CREATE
