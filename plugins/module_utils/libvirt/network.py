@@ -158,8 +158,9 @@ class NetworkDriver(Driver):
         lv = self.lv
         name, after, before = plan.name, plan.desired, plan.before
         net = self._lookup(name)
-        redefine = [c for c in plan.changes if c.effect == RESTART and not c.path.startswith("(")]
-        live = [c for c in plan.changes if c.effect == LIVE and c.path not in ("autostart", "active")]
+        redefine = [c for c in plan.changes if (c.effect == RESTART and not c.path.startswith("("))
+                    or c.path == "persistent"]
+        live = [c for c in plan.changes if c.effect == LIVE and _through_network_update(c.path)]
         running = before["active"]
         reconnected = []
 
@@ -261,6 +262,11 @@ class NetworkDriver(Driver):
         if section == lv.VIR_NETWORK_SECTION_IP_DHCP_RANGE:
             return network_xml.fragment(network_xml.dhcp_range_element(value))
         return network_xml.fragment(network_xml.dhcp_host_element(value))
+
+
+def _through_network_update(path):
+    """Whether a change is made with virNetworkUpdate (rather than a toggle or a redefinition)."""
+    return path.startswith("dns.hosts[") or ".dhcp.hosts[" in path or path.endswith(".dhcp.range")
 
 
 def _read(path):

@@ -237,6 +237,10 @@ class NetworkPlanner(Planner):
 
         after = merge(current, fields, SCHEMA)
         changes = compare(after, current, SCHEMA)
+        if current.get("persistent") is False:
+            # A transient network (virsh net-create) is adopted by giving it a persistent definition.
+            after["persistent"] = True
+            changes.append(Change("persistent", "modify", False, True, LIVE))
         if after.get("forward") == "bridge":
             # A network over an existing host bridge carries no addressing of its own.
             for option in NOT_FOR_HOST_BRIDGE:

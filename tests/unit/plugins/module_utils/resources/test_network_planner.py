@@ -887,3 +887,12 @@ def test_host_bridge_must_exist_when_the_driver_read_the_interfaces():
     assert PLANNER.plan(PLANNER.normalize(spec), world(None, host_interfaces=["br9"])).action == CREATE
     # Not read (interface driver unavailable): not checked.
     assert PLANNER.plan(PLANNER.normalize(spec), world(None)).action == CREATE
+
+
+def test_a_transient_network_is_adopted_with_a_persistent_definition():
+    transient = current(persistent=False, autostart=False)
+    p = plan({"autostart": True}, transient)
+    assert p.action == UPDATE
+    assert [(c.path, c.effect) for c in p.changes] == [("autostart", LIVE), ("persistent", LIVE)]
+    assert p.after["persistent"] is True
+    assert p.facts["restart"] is False
