@@ -77,6 +77,8 @@ def converge(planner, driver, params, check_mode=False):
     try:
         world = driver.observe(name, desired)
         plan = planner.plan(desired, world)
+        # What leaves the engine is secret-free; only plan.desired (for the driver) keeps secrets.
+        plan.before, plan.after = planner.public(plan.before), planner.public(plan.after)
         if not plan.changed or check_mode:
             return Outcome(plan, plan.after, applied=False)
         facts = driver.apply(plan)

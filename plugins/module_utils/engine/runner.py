@@ -6,6 +6,7 @@ their argument_spec and kind, then hand off to ``run_resource_module`` / ``run_i
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -13,20 +14,23 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import converge
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
     ConvergeError,
-    InvalidSpec,
     MissingLibrary,
 )
 from ansible_collections.converge.virt.plugins.module_utils import backends
 
 
-def _fail(module, err):
-    if isinstance(err, MissingLibrary):
+@contextlib.contextmanager
+def _failing_clearly(module, kind):
+    """Typed engine errors become a clear fail_json; anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except MissingLibrary as err:
         module.fail_json(msg=missing_required_lib(err.library, reason=err.reason),
                          exception=err.import_error)
-    extra = dict(err.details)
-    if isinstance(err, InvalidSpec):
-        extra["problems"] = [{"field": f, "message": m} for f, m in err.problems]
-    module.fail_json(msg=str(err), **extra)
+    except ConvergeError as err:  # InvalidSpec's details carry its "problems", field by field
+        module.fail_json(msg=str(err), **err.details)
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        module.fail_json(msg="%s: unexpected error: %s" % (kind, err), exception=traceback.format_exc())
 
 
 def run_resource_module(kind, argument_spec, **module_kwargs):
@@ -34,16 +38,11 @@ def run_resource_module(kind, argument_spec, **module_kwargs):
     spec = dict(backends.CONNECTION_ARGS)
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
-    try:
+    with _failing_clearly(module, kind):
         with backends.open_backend(module.params, run_command=module.run_command) as backend:
             planner = backend.planner(kind)
             outcome = converge(planner, backend.driver(kind), module.params,
                                check_mode=module.check_mode)
-    except ConvergeError as err:
-        _fail(module, err)
-    except Exception as err:  # a bug, not a user error: keep the traceback
-        module.fail_json(msg="%s: unexpected error: %s" % (kind, err),
-                         exception=traceback.format_exc())
     plan = outcome.plan
     facts = dict(outcome.facts)
     for note in plan.facts.get("warnings", []) + facts.pop("warnings", []):
@@ -64,13 +63,8 @@ def run_info_module(kind, result_key, argument_spec, **module_kwargs):
     names = module.params.get("name")
     if isinstance(names, str):
         names = [names]
-    try:
+    with _failing_clearly(module, kind):
         with backends.open_backend(module.params, readonly=True) as backend:
             items = backend.driver(kind).list(names or None)
             planner = backend.planner(kind)
-    except ConvergeError as err:
-        _fail(module, err)
-    except Exception as err:
-        module.fail_json(msg="%s: unexpected error: %s" % (kind, err),
-                         exception=traceback.format_exc())
     module.exit_json(changed=False, **{result_key: [planner.public(i) for i in items]})
