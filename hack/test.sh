@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root) and runs every test: unit, integration against the
-# real libvirtd, and ansible-test sanity, on ansible-core 2.21/Python 3.13 and 2.19/Python 3.11.
+# real libvirtd, the README's example, ansible-test sanity and the benchmark, on ansible-core
+# 2.21/Python 3.13 and 2.19/Python 3.11; then the local OpenStack cloud's smoke test (tests/cloud).
 #   bash hack/test.sh                  # everything, both legs
 #   LEGS=2.21 bash hack/test.sh        # one leg
 #   STAGES="unit integration" bash hack/test.sh
@@ -8,7 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 LEGS=${LEGS:-"2.21 2.19"}
-STAGES=${STAGES:-"unit integration example sanity bench"}
+STAGES=${STAGES:-"unit integration example sanity bench cloud"}
 export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
 cv_install_debs
@@ -28,7 +29,8 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^ok:|^[0-9]+ passed' "$log" >&2 || true
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS)' \
+      "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
     tail -n 80 "$log" >&2
@@ -63,10 +65,16 @@ for leg in $LEGS; do
           run_stage "benchmark: networks converge and no-op (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/network_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
+      cloud) ;;  # once, after the legs
       *) cv_die "unknown stage $stage" ;;
     esac
   done
 done
+
+case " $STAGES " in
+  *" cloud "*)
+    run_stage "local OpenStack cloud: install, start, smoke test (tests/cloud)" bash "$CV_ROOT/tests/cloud/ci.sh" ;;
+esac
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

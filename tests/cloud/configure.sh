@@ -33,7 +33,10 @@ EOT
 }
 
 common_default() {
+  # periodic_fuzzy_delay: no random start delay (up to 60 s) before periodic
+  # tasks such as the scheduler's compute host discovery.
   cat <<EOT
+periodic_fuzzy_delay = 0
 use_stderr = true
 debug = false
 transport_url = $TRANSPORT
@@ -133,7 +136,7 @@ cat > "$ETC/nova/nova.conf" <<EOT
 $(common_default)
 state_path = $DATA/nova
 instances_path = $DATA/nova/instances
-compute_driver = fake.FakeDriver
+compute_driver = fake.FakeDriverWithoutFakeNodes
 vif_plugging_is_fatal = false
 vif_plugging_timeout = 0
 [wsgi]

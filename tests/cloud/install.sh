@@ -5,8 +5,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 install_apt() {
-  local missing=() pkg
-  for pkg in "${APT_PACKAGES[@]}"; do
+  local missing=() pkg wanted=("${APT_PACKAGES[@]}")
+  # Debian's own python3 needs python3-venv for `-m venv` (pyenv's does not).
+  if ! "$CLOUD_PYTHON" -c 'import ensurepip' 2>/dev/null \
+      && [[ "$(command -v "$CLOUD_PYTHON")" == /usr/bin/* ]]; then
+    wanted+=("python3-venv")
+  fi
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$pkg")
   done
@@ -19,7 +24,7 @@ install_apt() {
         "${missing[@]}" 2>&1)"; then
       return 0
     fi
-    if grep -qi "lock" <<<"$out"; then
+    if grep -qiE "could not (get|open) lock|unable to acquire the dpkg|dpkg frontend lock" <<<"$out"; then
       sleep 10
     elif [[ $try -le 2 ]]; then
       log "apt: install failed, refreshing package lists"

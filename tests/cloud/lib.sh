@@ -19,6 +19,9 @@ LOG="$STATE/log"
 RUN="$STATE/run"
 DATA="$STATE/data"
 
+# Keep bytecode of the in-tree helpers out of the checkout.
+export PYTHONDONTWRITEBYTECODE=1
+
 HOST_IP=127.0.0.1
 # Non-default ports for the Debian daemons, so a system MariaDB/RabbitMQ/
 # memcached (if one is ever started) cannot collide with the test cloud.
@@ -74,15 +77,18 @@ rabbit_env() {
   export LC_ALL=C.UTF-8
 }
 
-# pid_alive NAME: the process recorded in RUN/NAME.pid is running and is ours
-# (its environment carries CONVERGE_CLOUD_ID=NAME, so a recycled pid after a
-# reboot is never mistaken for it).
+# proc_start PID: the kernel's start time of PID (field 22 of /proc/PID/stat).
+proc_start() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+# pid_alive NAME: the process recorded in RUN/NAME.pid is running and is the
+# one we started: its start time matches the one recorded beside the pid, so a
+# pid recycled after a reboot is never mistaken for it.
 pid_alive() {
   local name="$1" pid
-  [[ -s "$RUN/$name.pid" ]] || return 1
+  [[ -s "$RUN/$name.pid" && -s "$RUN/$name.start" ]] || return 1
   pid="$(cat "$RUN/$name.pid")"
   [[ -d "/proc/$pid" ]] || return 1
-  tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "CONVERGE_CLOUD_ID=$name"
+  [[ "$(proc_start "$pid")" == "$(cat "$RUN/$name.start")" ]]
 }
 
 # launch NAME CMD...: start CMD in the background with its own log and pid
@@ -95,8 +101,10 @@ launch() {
   fi
   mkdir -p "$LOG" "$RUN"
   log "starting $name"
-  CONVERGE_CLOUD_ID="$name" setsid "$@" >>"$LOG/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN/$name.pid"
+  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null 9>&- &
+  local pid=$!
+  echo "$pid" > "$RUN/$name.pid"
+  proc_start "$pid" > "$RUN/$name.start"
 }
 
 # The order in which processes start; stop walks it backwards.

@@ -34,6 +34,14 @@ fail_service() {
   tail -n 40 "$LOG/$name.log" >&2 2>/dev/null || true
   exit 1
 }
+# claim_port NAME PORT: before starting NAME, make sure nobody else listens on
+# its port (e.g. a test's own HTTP server), rather than fail obscurely later.
+claim_port() {
+  pid_alive "$1" && return 0
+  if (exec 3<>"/dev/tcp/$HOST_IP/$2") 2>/dev/null; then
+    die "cannot start $1: $HOST_IP:$2 is already in use by a process that is not part of the test cloud"
+  fi
+}
 mysql_root() { mariadb --no-defaults --socket="$DB_SOCK" -uroot "$@"; }
 
 # ---- MariaDB -------------------------------------------------------------
@@ -42,6 +50,7 @@ if [[ ! -d "$DATA/mysql/mysql" ]]; then
   mariadb-install-db --defaults-file="$ETC/mysql/my.cnf" --auth-root-authentication-method=socket \
     --skip-test-db >"$LOG/mariadb-install.log" 2>&1 || fail_service mariadb-install "mariadb-install-db failed"
 fi
+claim_port mariadb "$DB_PORT"
 launch mariadb mariadbd --defaults-file="$ETC/mysql/my.cnf"
 wait_port mariadb "$DB_PORT" 60
 if ! done_mark databases; then
@@ -56,6 +65,9 @@ if ! done_mark databases; then
 fi
 
 # ---- RabbitMQ and memcached ----------------------------------------------
+claim_port epmd "$EPMD_PORT"
+claim_port rabbitmq "$RABBIT_PORT"
+claim_port memcached "$MEMCACHED_PORT"
 launch epmd epmd -address "$HOST_IP" -port "$EPMD_PORT"
 (rabbit_env; launch rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server)
 launch memcached memcached -l "$HOST_IP" -p "$MEMCACHED_PORT" -U 0 -m 64 -u root
@@ -70,9 +82,13 @@ fi
 wait_port memcached "$MEMCACHED_PORT" 30
 
 # gunicorn_launch NAME SERVICE PORT: one API behind gunicorn on 127.0.0.1.
+# --keep-alive well above the clients' 2 s polling: with gunicorn's default
+# (2 s) a poll could reuse a connection just as the server closed it.
 gunicorn_launch() {
+  claim_port "$1" "$3"
   launch "$1" gunicorn --pythonpath "$CLOUD_DIR/python" --bind "$HOST_IP:$3" \
     --workers 1 --worker-class gthread --threads 4 --timeout 300 --graceful-timeout 5 \
+    --keep-alive 75 \
     --name "converge-$1" "cloud_wsgi:app(\"$2\")"
 }
 
@@ -97,10 +113,12 @@ gunicorn_launch keystone keystone "$KEYSTONE_PORT"
 wait_port keystone "$KEYSTONE_PORT" 60
 
 # ---- Database schemas (in parallel; each only once) ------------------------
+SCHEMA_JOBS=()
 schema() {
   local name="$1"; shift
   done_mark "schema-$name" && return 0
   ( "$@" >"$LOG/$name-db-sync.log" 2>&1 && mark "schema-$name" ) &
+  SCHEMA_JOBS+=($!)
 }
 NOVA_MANAGE=(nova-manage --config-file "$ETC/nova/nova.conf")
 schema glance glance-manage --config-file "$ETC/glance/glance-api.conf" db_sync
@@ -121,7 +139,8 @@ if ! done_mark catalog; then
     || fail_service catalog "service users / catalog setup failed"
   mark catalog
 fi
-wait
+# Wait for the schema jobs only: a bare `wait` would also wait for the daemons.
+for job in "${SCHEMA_JOBS[@]}"; do wait "$job" || true; done
 for name in glance placement neutron cinder nova; do
   done_mark "schema-$name" || fail_service "$name-db-sync" "schema sync of $name failed"
 done
@@ -154,6 +173,8 @@ for svc in scheduler volume; do
   launch "cinder-$svc" "cinder-$svc" --config-file "$ETC/cinder/cinder.conf"
 done
 for kind in account container object proxy; do
+  port_var="SWIFT_${kind^^}_PORT"; [[ $kind == proxy ]] && port_var=SWIFT_PORT
+  claim_port "swift-$kind" "${!port_var}"
   launch "swift-$kind" "swift-$kind-server" "$ETC/swift/$kind-server.conf" --verbose
 done
 
@@ -166,4 +187,4 @@ if ! done_mark resources; then
   mark resources
 fi
 "$PY" "$CLOUD_DIR/python/cloud_setup.py" clouds-yaml
-log "cloud is up; OS_CLIENT_CONFIG_FILE=$STATE/clouds.yaml (clouds: converge-admin, converge-demo)"
+log "cloud is up; OS_CLIENT_CONFIG_FILE=$STATE/clouds.yaml (clouds: admin, demo)"

@@ -7,6 +7,7 @@ come from the environment that start.sh exports (see lib.sh); the defaults
 below mirror lib.sh.
 """
 
+import datetime
 import os
 import sys
 import time
@@ -184,14 +185,47 @@ def _http_answers(url):
         return False
 
 
+def _proc_start(pid):
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rsplit(") ", 1)[1].split()[19]
+
+
 def _pid_alive(name):
+    """The process of NAME's pid file runs and has the recorded start time."""
+    run = os.path.join(STATE, "run")
+    try:
+        with open(os.path.join(run, name + ".pid"), encoding="ascii") as f:
+            pid = int(f.read().strip())
+        with open(os.path.join(run, name + ".start"), encoding="ascii") as f:
+            started = f.read().strip()
+        return _proc_start(pid) == started
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _started_at(name):
+    """UTC time at which the process of NAME's pid file started, or None."""
     try:
         with open(os.path.join(STATE, "run", name + ".pid"), encoding="ascii") as f:
-            pid = int(f.read().strip())
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return f"CONVERGE_CLOUD_ID={name}".encode() in f.read().split(b"\0")
-    except (OSError, ValueError):
+            ticks = int(_proc_start(int(f.read().strip())))
+        with open("/proc/stat", encoding="ascii") as f:
+            btime = next(int(line.split()[1]) for line in f
+                         if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    when = btime + ticks / os.sysconf("SC_CLK_TCK")
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+
+
+def _heard_since(service, started):
+    """The service record was updated by the current process (not a stale
+    heartbeat from before a restart, which still counts as 'up')."""
+    if service.state != "up" or not service.updated_at or started is None:
         return False
+    updated = datetime.datetime.fromisoformat(service.updated_at.rstrip("Z"))
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=datetime.timezone.utc)
+    return updated >= started - datetime.timedelta(seconds=1)
 
 
 def _fail(what, process, reason):
@@ -240,9 +274,15 @@ def ready(timeout):
         "cinder-scheduler": "cinder-scheduler",
         "cinder-volume": "cinder-volume",
     }
+    # The scheduler maps the compute host into cell1 (discover_hosts_in_cells_interval).
+    discovery = "compute host discovery"
+    logs = dict(wanted, **{discovery: "nova-scheduler"})
+    last_report = time.monotonic()
     while True:
-        up = {s.binary for s in conn.compute.services() if s.state == "up"}
-        up |= {s.binary for s in conn.block_storage.services() if s.state == "up"}
+        started = {b: _started_at(p) for b, p in wanted.items()}
+        services = list(conn.compute.services()) + list(conn.block_storage.services())
+        up = {s.binary for s in services
+              if s.binary in wanted and _heard_since(s, started[s.binary])}
         missing = [b for b in wanted if b not in up]
         if not missing:
             try:
@@ -251,13 +291,15 @@ def ready(timeout):
                 discovered = False
             if discovered and list(conn.compute.hypervisors()):
                 break
-            missing = ["compute host discovery (nova-scheduler)"]
-            wanted.setdefault(missing[0], "nova-scheduler")
+            missing = [discovery]
         for binary in missing:
-            if not _pid_alive(wanted[binary]):
-                _fail(binary, wanted[binary], "process is not running")
+            if not _pid_alive(logs[binary]):
+                _fail(binary, logs[binary], "process is not running")
         if time.monotonic() > deadline:
-            _fail(missing[0], wanted[missing[0]], "not reported up in time")
+            _fail(missing[0], logs[missing[0]], "not reported up in time")
+        if time.monotonic() - last_report > 15:
+            print("still waiting for: " + ", ".join(missing), file=sys.stderr)
+            last_report = time.monotonic()
         time.sleep(1)
     print("cloud ready: every API answers, services up, compute host discovered")
 
