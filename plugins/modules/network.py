@@ -341,6 +341,10 @@ plan:
       description: Names of the instances (libvirt domains) with an interface on the network.
       type: list
       elements: str
+    warnings:
+      description: The plan's notes about disruption (a restart and whom it affects), also shown as task warnings.
+      type: list
+      elements: str
 restart_pending:
   description: The running network differs from its definition until it is restarted.
   returned: always
