@@ -227,8 +227,10 @@ class NetworkDriver(Driver):
         so that an address moving from one host to another never collides."""
         lv = self.lv
         removals, additions = [], []
+        with translated("read network %s" % net.name(), KIND, net.name()):
+            families = network_xml.ip_families(net.XMLDesc(0))  # read once, not per change
         for change in changes:
-            section, parent = self._section(net, change.path)
+            section, parent = self._section(families, change.path)
             if change.before is not None:
                 removals.append((section, parent, change.before, change.path))
             if change.after is not None:
@@ -240,14 +242,13 @@ class NetworkDriver(Driver):
                 with translated("update %s of network %s" % (path, net.name()), KIND, net.name()):
                     net.update(command, section, parent, xml, flags)
 
-    def _section(self, net, path):
+    def _section(self, families, path):
+        """(virNetworkUpdate section, parentIndex) of a change; ``families`` lists the <ip> elements'."""
         lv = self.lv
         if path.startswith("dns.hosts["):
             return lv.VIR_NETWORK_SECTION_DNS_HOST, -1
         family = path.split(".", 1)[0]
         # parentIndex: the position of this family's <ip> element among all <ip> elements.
-        with translated("read network %s" % net.name(), KIND, net.name()):
-            families = network_xml.ip_families(net.XMLDesc(0))
         parent = families.index(family) if family in families else -1
         if ".dhcp.hosts[" in path:
             return lv.VIR_NETWORK_SECTION_IP_DHCP_HOST, parent

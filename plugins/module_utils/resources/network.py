@@ -251,18 +251,18 @@ class NetworkPlanner(Planner):
 
         running = bool(current.get("active"))
         stays_running = running and after.get("active", True)
-        needs_restart = stays_running and bool(
-            [c for c in changes if c.effect == RESTART] or world.running_differs)
+        restart_paths = [c.path for c in changes if c.effect == RESTART]
+        needs_restart = stays_running and bool(restart_paths or world.running_differs)
         restart = needs_restart and desired["allow_restart"]
         pending = needs_restart and not desired["allow_restart"]
         if world.running_differs and restart:
             changes.append(Change("(running definition)", "modify", "outdated", "as defined", RESTART))
+            restart_paths.append("(running definition)")
 
         notes, warnings = [], []
         running_guests = sorted(d["name"] for d in world.attached if d.get("running"))
         if restart:
-            text = "network %s restarts to apply: %s" % (name, ", ".join(
-                c.path for c in changes if c.effect == RESTART))
+            text = "network %s restarts to apply: %s" % (name, ", ".join(restart_paths))
             if running_guests:
                 text += ("; running instances are cut off during the restart and their interfaces "
                          "re-plugged after it: %s" % ", ".join(running_guests))
@@ -271,7 +271,7 @@ class NetworkPlanner(Planner):
         if pending:
             notes.append("network %s needs a restart to apply its definition (allow_restart is "
                          "false): the running network keeps its old configuration" % name)
-        if not stays_running and [c for c in changes if c.effect == RESTART]:
+        if not stays_running and restart_paths:
             notes.append("network %s is not running%s: its new definition applies when it starts" % (
                 name, " after this run" if running else ""))
         action = UPDATE if changes else NONE
