@@ -118,3 +118,110 @@ def int_range(value, field, problems, low, high, unit=""):
         problems.add(field, "%s%s is out of range (%d-%d%s)" % (value, unit, low, high, unit))
         return None
     return value
+
+
+# Sizes: K/M/G/T/P and KiB..PiB are powers of 1024 (as qemu-img reads "10G"); KB..PB are powers
+# of 1000; B or no unit is bytes.
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*\Z")
+_SIZE_UNITS = {"": 1, "b": 1}
+for _power, _letter in enumerate("kmgtp", start=1):
+    _SIZE_UNITS[_letter] = 1024 ** _power
+    _SIZE_UNITS[_letter + "ib"] = 1024 ** _power
+    _SIZE_UNITS[_letter + "b"] = 1000 ** _power
+
+
+def parse_size(value):
+    """Bytes from ``10G``, ``512MiB``, ``1.5 GB``, ``1048576`` or an int; raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("%r is not a size" % (value,))
+    if isinstance(value, int):
+        number, unit = value, ""
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError("%r is not a size (use bytes, or a number with a unit such as 10G, "
+                             "512MiB or 20GB)" % (value,))
+        number, unit = match.group(1), match.group(2).lower()
+        if unit not in _SIZE_UNITS:
+            raise ValueError("%r has an unknown unit %r (use K, M, G, T, P or KiB..PiB for powers of "
+                             "1024, KB..PB for powers of 1000)" % (value, match.group(2)))
+    if isinstance(number, str) and "." in number:
+        whole, frac = number.split(".")
+        scale = 10 ** len(frac)
+        total = (int(whole) * scale + int(frac)) * _SIZE_UNITS[unit]
+        if total % scale:
+            raise ValueError("%r is not a whole number of bytes" % (value,))
+        result = total // scale
+    else:
+        result = int(number) * _SIZE_UNITS[unit]
+    if result < 0:
+        raise ValueError("%r is negative" % (value,))
+    return result
+
+
+def size(value, field, problems, minimum=1):
+    """A size in bytes (see parse_size), at least ``minimum``."""
+    if value is None:
+        return None
+    try:
+        result = parse_size(value)
+    except ValueError as err:
+        problems.add(field, str(err))
+        return None
+    if result < minimum:
+        problems.add(field, "%s is smaller than the minimum of %s" % (value, human_size(minimum)))
+        return None
+    return result
+
+
+def human_size(value):
+    """``10737418240`` -> ``10 GiB``; exact when it can be, else one decimal."""
+    if value is None:
+        return None
+    for unit, factor in (("PiB", 1024 ** 5), ("TiB", 1024 ** 4), ("GiB", 1024 ** 3),
+                         ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if abs(value) >= factor:
+            if value % factor == 0:
+                return "%d %s" % (value // factor, unit)
+            return "%.1f %s" % (value / float(factor), unit)
+    return "%d B" % value
+
+
+def volume_name(value, field, problems):
+    """A volume or image name inside a pool: a plain file name that cannot leave the pool's
+    directory.  Names starting with '.' are reserved for the collection's partial uploads."""
+    name = resource_name(value, field, problems, max_length=255)
+    if name is None:
+        return None
+    if name.startswith("."):
+        problems.add(field, "%r must not start with '.' (hidden names are reserved for partial "
+                            "transfers)" % name)
+        return None
+    if "\\" in name:
+        problems.add(field, "%r must not contain '\\'" % name)
+        return None
+    return name
+
+
+def absolute_path(value, field, problems):
+    """An absolute, normalized path without '..' components."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        problems.add(field, "%r must be an absolute path" % (value,))
+        return None
+    if _CONTROL.search(value):
+        problems.add(field, "%r must not contain control characters" % (value,))
+        return None
+    parts = value.split("/")
+    if ".." in parts:
+        problems.add(field, "%r must not contain '..'" % (value,))
+        return None
+    normalized = "/" + "/".join(p for p in parts if p not in ("", "."))
+    return normalized
+
+
+def path_inside(directory, name):
+    """Whether ``directory/name`` stays inside ``directory`` (a last defence after volume_name)."""
+    import posixpath
+    base = posixpath.normpath(directory)
+    target = posixpath.normpath(posixpath.join(base, name))
+    return posixpath.dirname(target) == base and posixpath.basename(target) == name
