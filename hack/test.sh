@@ -64,6 +64,8 @@ for leg in $LEGS; do
         if [ "$leg" = "${LEGS%% *}" ]; then
           run_stage "benchmark: networks converge and no-op (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/network_bench.py" --venv "$venv" --collections "$collections_root"
+          run_stage "benchmark: 20 linked clones vs 20 full copies of a 1 GiB base (ansible-core $leg)" \
+            "$venv/bin/python" "$CV_ROOT/tests/bench/storage_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
       cloud) ;;  # once, after the legs
       *) cv_die "unknown stage $stage" ;;
