@@ -58,6 +58,11 @@ class Driver(object):
         """Normalized states of every resource of this kind (or only ``names``), batched."""
         raise NotImplementedError
 
+    def settle(self, plan):
+        """Upkeep a real (not check mode) run does even when ``plan`` changes nothing, such as a
+        pool's volume rescan.  Never a change.  Returns whether it did anything."""
+        return False
+
 
 class Outcome(object):
     """The result of converging one resource."""
@@ -79,8 +84,12 @@ def converge(planner, driver, params, check_mode=False):
         plan = planner.plan(desired, world)
         # What leaves the engine is secret-free; only plan.desired (for the driver) keeps secrets.
         plan.before, plan.after = planner.public(plan.before), planner.public(plan.after)
-        if not plan.changed or check_mode:
+        if check_mode:
             return Outcome(plan, plan.after, applied=False)
+        if not plan.changed:
+            if not driver.settle(plan):
+                return Outcome(plan, plan.after, applied=False)
+            return Outcome(plan, planner.public(driver.observe(name).current), applied=False)
         facts = driver.apply(plan)
         return Outcome(plan, planner.public(driver.observe(name).current), applied=True, facts=facts)
     except ConvergeError as err:

@@ -286,3 +286,45 @@ def test_planner_defaults():
     state = {"name": "w", "password": "pw", "size": 1}
     assert planner.public(state) == redact(state, FakePlanner.schema) == {"name": "w", "password": SECRET_MASK, "size": 1}
     assert planner.public(None) is None
+
+
+class SettlingDriver(FakeDriver):
+    """A driver with upkeep to do on unchanged plans (like a pool rescan)."""
+
+    def __init__(self, resources, does_something):
+        super().__init__(resources)
+        self.does_something = does_something
+        self.settled = []
+
+    def settle(self, plan):
+        self.settled.append(plan)
+        if self.does_something:
+            self.resources[plan.name]["color"] = "rescanned"
+        return self.does_something
+
+
+@pytest.mark.parametrize("does_something", [True, False])
+def test_settle_runs_on_unchanged_plans_and_is_never_a_change(does_something):
+    driver = SettlingDriver(EXISTING, does_something)
+    outcome = converge(FakePlanner(), driver, {"name": "w1"})
+    assert not outcome.plan.changed and not outcome.applied and driver.applied == []
+    assert len(driver.settled) == 1
+    # What the upkeep changed is read back; without upkeep nothing is read twice.
+    assert outcome.state["color"] == ("rescanned" if does_something else "red")
+    assert driver.observed == (["w1", "w1"] if does_something else ["w1"])
+
+
+def test_settle_never_runs_in_check_mode():
+    driver = SettlingDriver(EXISTING, True)
+    converge(FakePlanner(), driver, {"name": "w1"}, check_mode=True)
+    assert driver.settled == []
+
+
+def test_settle_never_runs_on_a_changing_plan():
+    driver = SettlingDriver(EXISTING, True)
+    converge(FakePlanner(), driver, {"name": "w1", "color": "blue"})
+    assert driver.settled == [] and len(driver.applied) == 1
+
+
+def test_default_settle_does_nothing():
+    assert Driver().settle(None) is False
