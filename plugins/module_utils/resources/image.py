@@ -1,15 +1,320 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) converge.virt contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Images: the backend-neutral spec, its validation, and the planner.  (Being written.)"""
+"""Base images: the backend-neutral spec, its validation, and the planner.
+
+An image is a volume of a pool whose content comes from a source (an http(s) URL, a file on the
+controller, or a file on the host the module runs on).  Normalized state::
+
+    name, pool, volume, path, format, capacity, allocation,
+    sha256     the sha256 of the content as stored (after decompression), when known
+    checksum   the digest of the source's bytes as provided ("sha256:<hex>"), when known
+    source     where the content came from (URL without credentials, path, or controller file)
+    dependents volumes ("pool/volume") whose backing file the image is
+
+The content is the only attribute, and it is create-only: a change of content replaces the
+volume (effect ``replace``), which is refused while volumes depend on it unless the user asks
+for a new version, a second volume named after the new digest.
+"""
 
 from __future__ import annotations
 
+import copy
+import posixpath
+
+from ansible_collections.converge.virt.plugins.module_utils import transfer
+from ansible_collections.converge.virt.plugins.module_utils.engine import validate
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Planner
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict, Problems
+from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
+    CREATE, DELETE, NONE, REPLACE, UPDATE,
+    Change, Field, Plan, compare,
+)
 
 KIND = "image"
+SOURCES = ("url", "src", "path")
+ON_SOURCE_CHANGE = ("refuse", "new_version")
+DEFAULT_CACHE_DIR = "~/.cache/converge-virt/images"
+# Known image suffixes: a new version's digest goes in front of them.
+EXTENSIONS = (".qcow2", ".qcow", ".img", ".raw", ".iso")
+
+SCHEMA = {
+    "volume": Field(REPLACE),
+    "format": Field(REPLACE),
+    "sha256": Field(REPLACE),
+    "checksum": Field(REPLACE),
+    "source": Field(REPLACE),
+}
+
+NO_TRANSFER = {"downloaded": False, "bytes": 0, "seconds": 0.0, "rate": None, "source": None,
+               "progress_log": None}
+
+
+def versioned_name(name, digest):
+    """``debian.qcow2`` + digest -> ``debian-<12 hex>.qcow2`` (``name-<12 hex>`` without a known suffix)."""
+    tag = digest[:12]
+    lower = name.lower()
+    for ext in EXTENSIONS:
+        if lower.endswith(ext) and len(name) > len(ext):
+            return "%s-%s%s" % (name[:-len(ext)], tag, name[-len(ext):])
+    return "%s-%s" % (name, tag)
+
+
+class ImageWorld(object):
+    """What the planner needs to know about the host and the source, read by a driver.
+
+    ``matches`` says whether the volume ``current`` holds the wanted content (None: no volume).
+    ``wanted`` describes the wanted content as far as it is known without placing it:
+    ``{"sha256", "checksum", "format"}`` (values may be None).  ``versioned`` is the state of the
+    volume a new version would use (or None), ``versioned_matches`` whether it holds the wanted
+    content."""
+
+    def __init__(self, current=None, pool=None, dependents=None, users=None, matches=None,
+                 wanted=None, versioned=None, versioned_matches=None):
+        self.current = current
+        self.pool = dict(pool or {})               # {"name", "path", "type", "active"}
+        self.dependents = list(dependents or [])   # "pool/volume" backed by the current volume
+        self.users = list(users or [])             # [{"domain", "target", "device", "running"}]
+        self.matches = matches
+        self.wanted = dict(wanted or {})
+        self.versioned = versioned
+        self.versioned_matches = versioned_matches
 
 
 class ImagePlanner(Planner):
     kind = KIND
-    schema = {}
+    schema = SCHEMA
+
+    # ---- desired state -----------------------------------------------------------------
+    def normalize(self, params):
+        problems = Problems()
+        name = validate.volume_name(params.get("name"), "name", problems)
+        pool = validate.resource_name(params.get("pool"), "pool", problems)
+        state = params.get("state") or "present"
+        controller = params.get("_controller_file")
+        desired = {
+            "name": name,
+            "pool": pool,
+            "state": state,
+            "url": params.get("url"),
+            "src": params.get("src"),
+            "path": None,
+            "controller_file": None,
+            "checksum": None,
+            "format": params.get("format"),
+            "decompress": params.get("decompress") or "auto",
+            "timeout": params.get("timeout") if params.get("timeout") is not None else 60,
+            "retries": params.get("retries") if params.get("retries") is not None else 3,
+            "validate_certs": params.get("validate_certs") is not False,
+            "cache_dir": params.get("cache_dir") or DEFAULT_CACHE_DIR,
+            "on_source_change": params.get("on_source_change") or "refuse",
+            "force": bool(params.get("force")),
+            "source": None,
+        }
+        if desired["format"] is not None and desired["format"] not in transfer.FORMATS:
+            problems.add("format", "must be one of %s" % ", ".join(transfer.FORMATS))
+        if desired["decompress"] not in transfer.DECOMPRESS:
+            problems.add("decompress", "must be one of %s" % ", ".join(transfer.DECOMPRESS))
+        if desired["on_source_change"] not in ON_SOURCE_CHANGE:
+            problems.add("on_source_change", "must be one of %s" % ", ".join(ON_SOURCE_CHANGE))
+        validate.int_range(desired["timeout"], "timeout", problems, 1, 86400, " s")
+        validate.int_range(desired["retries"], "retries", problems, 0, 20)
+        cache_dir = desired["cache_dir"]
+        if not (cache_dir.startswith("/") or cache_dir == "~" or cache_dir.startswith("~/")):
+            problems.add("cache_dir", "%r must be an absolute path (or start with ~/)" % cache_dir)
+        if params.get("path") is not None:
+            desired["path"] = validate.absolute_path(params["path"], "path", problems)
+        if controller is not None:
+            desired["controller_file"] = self._controller_file(controller, problems)
+        if params.get("checksum") is not None:
+            try:
+                desired["checksum"] = transfer.parse_checksum(params["checksum"]).to_dict()
+            except ValueError as err:
+                problems.add("checksum", str(err))
+        if state == "present":
+            self._source(params, desired, problems)
+        problems.raise_if_any(KIND, params.get("name"))
+        return desired
+
+    @staticmethod
+    def _controller_file(value, problems):
+        if (not isinstance(value, dict) or not isinstance(value.get("sha256"), str)
+                or len(value["sha256"]) != 64 or not isinstance(value.get("size"), int)):
+            problems.add("_controller_file", "is internal to the action plugin (name, size, sha256)")
+            return None
+        return {"name": str(value.get("name") or ""), "size": value["size"], "sha256": value["sha256"]}
+
+    @staticmethod
+    def _source(params, desired, problems):
+        given = [s for s in SOURCES if params.get(s) is not None]
+        # The action plugin passes src (the label) and path (the controller file, copied) together.
+        if given == ["src", "path"] and desired["controller_file"] is not None:
+            given = ["src"]
+        if len(given) != 1:
+            problems.add("url" if not given else given[1],
+                         "exactly one of url, src and path is needed with state: present (got %s)"
+                         % (", ".join(given) or "none"))
+            return
+        kind = given[0]
+        if kind == "url":
+            try:
+                transfer.check_url(params["url"])
+            except ValueError as err:
+                problems.add("url", str(err))
+                return
+            desired["source"] = {"type": "url", "location": params["url"],
+                                 "display": transfer.public_url(params["url"])}
+        elif kind == "path":
+            if desired["path"] is None:
+                return
+            desired["source"] = {"type": "path", "location": desired["path"], "display": desired["path"]}
+        else:
+            if params.get("_controller_file") is None:
+                problems.add("src", "is handled by the converge.virt.image action plugin; call the "
+                                    "module through it (not with a bare module invocation)")
+                return
+            desired["source"] = {"type": "src", "location": desired["path"],
+                                 "display": "controller:%s" % params["src"]}
+        checksum = desired["checksum"]
+        if desired["on_source_change"] == "new_version" and checksum is None and kind != "src":
+            problems.add("on_source_change", "new_version needs a checksum (sha256:<hex>, sha512:<hex> "
+                                             "or <algo>:<URL of a checksum file>) to name the version")
+
+    # ---- plan ------------------------------------------------------------------------
+    def plan(self, desired, world):
+        if desired["state"] == "absent":
+            return self._plan_delete(desired, world)
+        name = desired["name"]
+        current = world.current
+        wanted = world.wanted
+        facts = {"dependents": list(world.dependents),
+                 "instances": sorted(set(u["domain"] for u in world.users))}
+        if current is None:
+            after = self._predicted(desired, world, name)
+            return Plan(KIND, name, CREATE, compare(after, {}, SCHEMA), before=None, after=after,
+                        desired=dict(desired, target=name, replace=False), facts=facts)
+        if world.matches:
+            self._check_declared_format(desired, current)
+            return Plan(KIND, name, NONE, before=copy.deepcopy(current), after=copy.deepcopy(current),
+                        desired=dict(desired, target=name, replace=False), facts=facts)
+
+        before = copy.deepcopy(current)
+        new_version = desired["on_source_change"] == "new_version"
+        if new_version and world.versioned is not None:
+            vname = world.versioned["volume"]
+            if world.versioned_matches:
+                # The wanted content is already in place as a version; the old volume stays as is.
+                return Plan(KIND, name, NONE, before=copy.deepcopy(world.versioned),
+                            after=copy.deepcopy(world.versioned),
+                            desired=dict(desired, target=vname, replace=False),
+                            notes=["volume %s keeps the earlier content for its dependents; the wanted "
+                                   "content is in %s" % (name, vname)], facts=facts)
+            raise Conflict("the new version's volume %s already exists in pool %s with other content"
+                           % (vname, desired["pool"]), kind=KIND, name=name,
+                           hint="delete it, or check the checksum")
+
+        change = Change(self._content_path(current, wanted), "modify",
+                        self._identity(current), self._identity(wanted) or "(new content)", REPLACE)
+        blockers = self._blockers(world)
+        if not blockers:
+            after = self._predicted(desired, world, name)
+            return Plan(KIND, name, UPDATE, [change], before=before, after=after,
+                        desired=dict(desired, target=name, replace=True),
+                        notes=["the source's content changed: volume %s is replaced (nothing "
+                               "depends on it)" % name], facts=facts)
+        if not new_version:
+            raise Conflict(
+                "the source's content changed (%s -> %s) but %s; refusing to rewrite a base image "
+                "under them" % (change.before, change.after, blockers), kind=KIND, name=name,
+                hint="set on_source_change: new_version to place the new content in a new volume "
+                     "and keep this one for its dependents",
+                details={"dependents": world.dependents, "instances": facts["instances"]})
+        vname = versioned_name(name, self._version_digest(desired, world))
+        after = self._predicted(desired, world, vname)
+        return Plan(KIND, name, UPDATE,
+                    [change, Change("volume", "modify", name, vname, REPLACE)],
+                    before=before, after=after, desired=dict(desired, target=vname, replace=False),
+                    notes=["the source's content changed and %s: the new content goes to a new "
+                           "volume %s, volume %s stays untouched" % (blockers, vname, name)],
+                    facts=facts)
+
+    @staticmethod
+    def _version_digest(desired, world):
+        checksum = desired.get("checksum") or {}
+        if checksum.get("digest"):
+            return checksum["digest"]
+        text = world.wanted.get("checksum") or ""
+        if ":" in text:
+            return text.split(":", 1)[1]
+        if world.wanted.get("sha256"):
+            return world.wanted["sha256"]
+        raise Conflict("the new content's digest is unknown, so the new version cannot be named",
+                       kind=KIND, name=desired["name"], hint="give a checksum")
+
+    @staticmethod
+    def _blockers(world):
+        parts = []
+        if world.dependents:
+            parts.append("volumes depend on it: %s" % ", ".join(world.dependents))
+        if world.users:
+            parts.append("instances use it: %s" % ", ".join(sorted(set(
+                "%s (%s)" % (u["domain"], u.get("target") or u.get("device")) for u in world.users))))
+        return "; ".join(parts)
+
+    @staticmethod
+    def _identity(state):
+        return state.get("checksum") or ("sha256:%s" % state["sha256"] if state.get("sha256") else None)
+
+    @staticmethod
+    def _content_path(current, wanted):
+        return "checksum" if current.get("checksum") and wanted.get("checksum") else "content"
+
+    @staticmethod
+    def _predicted(desired, world, volume):
+        wanted = world.wanted
+        pool_path = world.pool.get("path")
+        return {
+            "name": desired["name"],
+            "pool": desired["pool"],
+            "volume": volume,
+            "path": posixpath.join(pool_path, volume) if pool_path else None,
+            "format": desired["format"] or wanted.get("format"),
+            "capacity": None,
+            "allocation": None,
+            "sha256": wanted.get("sha256"),
+            "checksum": wanted.get("checksum"),
+            "source": desired["source"]["display"],
+            "dependents": [],
+        }
+
+    @staticmethod
+    def _check_declared_format(desired, current):
+        problem = transfer.format_conflict(desired["format"], current.get("format"))
+        if problem and current.get("format") in transfer.FORMATS:
+            raise Conflict("volume %s holds the wanted content, but %s" % (current["volume"], problem),
+                           kind=KIND, name=desired["name"], hint="fix or drop the format option")
+
+    def _plan_delete(self, desired, world):
+        name, current = desired["name"], world.current
+        facts = {"dependents": list(world.dependents),
+                 "instances": sorted(set(u["domain"] for u in world.users))}
+        if current is None:
+            return Plan(KIND, name, NONE, before=None, after=None,
+                        desired=dict(desired, target=name, replace=False), facts=facts)
+        blockers = self._blockers(world)
+        warnings = []
+        if blockers:
+            if not desired["force"]:
+                raise Conflict("%s; refusing to delete it" % blockers, kind=KIND, name=name,
+                               hint="delete them first, or set force: true (their disks then point at "
+                                    "a missing file)", details={"dependents": world.dependents,
+                                                                "instances": facts["instances"]})
+            warnings.append("deleting image %s although %s (force: true)" % (name, blockers))
+        facts["warnings"] = warnings
+        return Plan(KIND, name, DELETE, [Change("volume", "remove", current.get("volume"), None, REPLACE)],
+                    before=copy.deepcopy(current), after=None,
+                    desired=dict(desired, target=name, replace=False), facts=facts)
+
+    def outputs(self, plan):
+        # The apply step's own "transfer" fact replaces this when something was transferred.
+        return {"transfer": dict(NO_TRANSFER)}

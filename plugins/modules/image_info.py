@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) converge.virt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_info
+short_description: List base images (libvirt) in the shape M(converge.virt.image) returns
+version_added: 0.1.0
+description:
+  - Lists the images of one pool or of every running pool, that is the volumes that are not
+    themselves linked clones (volumes without a backing file), with their format, sizes, path and
+    the volumes that depend on them.
+  - The sha256 and source of an image are returned when M(converge.virt.image) placed it and its
+    record in O(cache_dir) still matches the volume; they are V(null) otherwise.
+  - Reads only; the connection is opened read-only and nothing is hashed or downloaded.
+author:
+  - converge.virt contributors (@converge-virt)
+extends_documentation_fragment:
+  - converge.virt.connection
+  - converge.virt.connection.INFO_ATTRIBUTES
+options:
+  pool:
+    description:
+      - Only the images of this pool. A pool that does not exist is an error.
+    type: str
+  name:
+    description:
+      - Only these images (volume names). Names that do not exist are simply not returned.
+    type: list
+    elements: str
+  cache_dir:
+    description:
+      - Where M(converge.virt.image) keeps its records (its O(converge.virt.image#module:cache_dir)).
+        Default C(~/.cache/converge-virt/images) of the user the module runs as.
+    type: path
+seealso:
+  - module: converge.virt.image
+"""
+
+EXAMPLES = r"""
+- name: Every image of every running pool
+  converge.virt.image_info:
+  register: all_images
+
+- name: One image
+  converge.virt.image_info:
+    pool: images
+    name: debian-12.qcow2
+  register: debian
+
+- name: Which volumes depend on it
+  ansible.builtin.debug:
+    var: debian.images[0].dependents
+"""
+
+RETURN = r"""
+images:
+  description: The images, sorted by pool and name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Volume name.
+      type: str
+    pool:
+      description: Pool.
+      type: str
+    volume:
+      description: Volume name (the same as RV(images[].name)).
+      type: str
+    path:
+      description: Path on the hypervisor.
+      type: str
+    format:
+      description: Format (V(qcow2), V(raw), V(iso), or what libvirt reports).
+      type: str
+    capacity:
+      description: Virtual size in bytes.
+      type: int
+    allocation:
+      description: Bytes allocated on the host.
+      type: int
+    sha256:
+      description: sha256 of the content, when a record of M(converge.virt.image) is known.
+      type: str
+    checksum:
+      description: Digest of the source's bytes, when known.
+      type: str
+    source:
+      description: Where the content came from, when known.
+      type: str
+    dependents:
+      description: Volumes (V(pool/volume)) whose backing file this image is.
+      type: list
+      elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.converge.virt.plugins.module_utils import backends
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError, MissingLibrary
+
+ARGUMENT_SPEC = dict(
+    pool=dict(type="str"),
+    name=dict(type="list", elements="str"),
+    cache_dir=dict(type="path"),
+)
+
+
+def main():
+    spec = dict(backends.CONNECTION_ARGS)
+    spec.update(ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    try:
+        with backends.open_backend(params, readonly=True) as backend:
+            images = backend.driver("image").list(
+                names=params["name"] or None, pools=[params["pool"]] if params["pool"] else None,
+                cache_dir=params["cache_dir"])
+    except MissingLibrary as err:
+        module.fail_json(msg=missing_required_lib(err.library, reason=err.reason), exception=err.import_error)
+    except ConvergeError as err:
+        module.fail_json(msg=str(err), **err.details)
+    module.exit_json(changed=False, images=images)
+
+
+if __name__ == "__main__":
+    main()
