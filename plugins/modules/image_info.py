@@ -99,10 +99,7 @@ images:
       elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.converge.virt.plugins.module_utils import backends
-from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError, MissingLibrary
+from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_info_module
 
 ARGUMENT_SPEC = dict(
     pool=dict(type="str"),
@@ -112,20 +109,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    spec = dict(backends.CONNECTION_ARGS)
-    spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = module.params
-    try:
-        with backends.open_backend(params, readonly=True) as backend:
-            images = backend.driver("image").list(
-                names=params["name"] or None, pools=[params["pool"]] if params["pool"] else None,
-                cache_dir=params["cache_dir"])
-    except MissingLibrary as err:
-        module.fail_json(msg=missing_required_lib(err.library, reason=err.reason), exception=err.import_error)
-    except ConvergeError as err:
-        module.fail_json(msg=str(err), **err.details)
-    module.exit_json(changed=False, images=images)
+    run_info_module("image", "images", ARGUMENT_SPEC, filters=("pool", "cache_dir"))
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def run_resource_module(kind, argument_spec, **module_kwargs):
     module.exit_json(**result)
 
 
-def run_info_module(kind, result_key, argument_spec, **module_kwargs):
-    """List resources of ``kind`` (all, or those named by the ``name`` option)."""
+def run_info_module(kind, result_key, argument_spec, filters=(), **module_kwargs):
+    """List resources of ``kind`` (all, or those named by the ``name`` option).
+
+    ``filters`` names further options handed to the driver's ``list()`` as keyword arguments."""
     spec = dict(backends.CONNECTION_ARGS)
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
@@ -65,6 +67,7 @@ def run_info_module(kind, result_key, argument_spec, **module_kwargs):
         names = [names]
     with _failing_clearly(module, kind):
         with backends.open_backend(module.params, readonly=True) as backend:
-            items = backend.driver(kind).list(names or None)
+            items = backend.driver(kind).list(
+                names or None, **dict((f, module.params.get(f)) for f in filters))
             planner = backend.planner(kind)
     module.exit_json(changed=False, **{result_key: [planner.public(i) for i in items]})

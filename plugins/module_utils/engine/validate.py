@@ -193,6 +193,10 @@ def volume_name(value, field, problems):
     name = resource_name(value, field, problems, max_length=255)
     if name is None:
         return None
+    if len(name.encode("utf-8")) > 255:
+        problems.add(field, "%r is %d bytes long in UTF-8; a file name holds at most 255"
+                     % (name, len(name.encode("utf-8"))))
+        return None
     if name.startswith("."):
         problems.add(field, "%r must not start with '.' (hidden names are reserved for partial "
                             "transfers)" % name)

@@ -499,8 +499,9 @@ class ImageDriver(Driver):
             self.sleep(0.2)
 
     # ---- info ------------------------------------------------------------------------------
-    def list(self, names=None, pools=None, cache_dir=None):
-        """Images: the volumes that are not themselves linked clones, of some or all pools."""
+    def list(self, names=None, pool=None, cache_dir=None):
+        """Images: the volumes that are not themselves linked clones, of one or all pools."""
+        pools = [pool] if pool else None
         cache = transfer.Cache(os.path.expanduser(cache_dir or DEFAULT_CACHE_DIR))
         if pools:
             all_pools = [storage.find_pool(self.conn, p, "image_info") for p in pools]
