@@ -29,7 +29,7 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)' \
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^storage benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)' \
       "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2

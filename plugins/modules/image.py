@@ -129,9 +129,18 @@ options:
     description:
       - Directory for downloads, verified content, records and progress logs, on the host the module
         runs on. Default C(~/.cache/converge-virt/images) of the user the module runs as.
-      - Verified content is kept under C(blobs/); remove files there to reclaim space (the next run
-        that needs one downloads it again).
+      - Verified content is kept under C(blobs/) unless O(keep_download=false); remove files there to
+        reclaim space (the next run that needs one downloads it again).
     type: path
+  keep_download:
+    description:
+      - Keep the verified, decompressed content in O(cache_dir) after placing it, so that placing the
+        same content in another pool, or again after a delete, transfers nothing.
+      - V(false) removes it once the volume holds it, so a large image takes disk space only once;
+        the record is kept either way, so a second run still transfers nothing.
+      - A file given by O(path) that needs no decompression is read in place, never copied to the cache.
+    type: bool
+    default: true
   on_source_change:
     description:
       - What to do when the source's content differs from the volume's while volumes depend on it or
@@ -305,6 +314,7 @@ ARGUMENT_SPEC = dict(
     retries=dict(type="int", default=3),
     validate_certs=dict(type="bool", default=True),
     cache_dir=dict(type="path"),
+    keep_download=dict(type="bool", default=True),
     on_source_change=dict(type="str", choices=["refuse", "new_version"], default="refuse"),
     force=dict(type="bool", default=False),
     # Internal: the controller file (name, size, sha256, compression) described by the action plugin.

@@ -441,6 +441,8 @@ class ImageDriver(Driver):
                     old.delete(0)
                 cache.remove_record(key)
         vstate = self._place(pool, target, result, emit, name, cache)
+        if not desired.get("keep_download", True) and result.path.startswith(cache.root + os.sep):
+            cache.forget_blob(result.sha256)  # the volume holds it now; the record stays
         stat = transfer.file_stat(desired["path"]) if source["type"] == "path" else None
         self._write_record(cache, pool, vstate, source, result.sha256, result.digests, http=result.http,
                            stat=stat, fmt=result.format)

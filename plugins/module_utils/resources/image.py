@@ -107,6 +107,7 @@ class ImagePlanner(Planner):
             "retries": params.get("retries") if params.get("retries") is not None else 3,
             "validate_certs": params.get("validate_certs") is not False,
             "cache_dir": params.get("cache_dir") or DEFAULT_CACHE_DIR,
+            "keep_download": params.get("keep_download") is not False,
             "on_source_change": params.get("on_source_change") or "refuse",
             "force": bool(params.get("force")),
             "source": None,
