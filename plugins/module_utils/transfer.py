@@ -537,6 +537,17 @@ def _verify(pipeline, expected, declared_format, what):
     return digests, (declared_format or fmt)
 
 
+def _commit(pipeline, cache, expected, declared_format, shown):
+    """End a fully fed pipeline: verify it, keep it as the blob of its content and remember which
+    source digests made that content.  Returns (blob path, source digests, format)."""
+    pipeline.finish()
+    digests, fmt = _verify(pipeline, expected, declared_format, shown)
+    sha256 = pipeline.content.hexdigest()
+    path = cache.keep(pipeline.path, sha256)
+    cache.remember(digests, sha256)
+    return path, digests, fmt
+
+
 def ssl_context(validate_certs):
     if validate_certs:
         return ssl.create_default_context()
@@ -662,10 +673,7 @@ def download(url, cache, expected=None, decompress="auto", declared_format=None,
                 if total is not None and pipeline.source_bytes != total:
                     raise Truncated("%s: the transfer was truncated: received %d of %d bytes" % (
                         shown, pipeline.source_bytes, total))
-                pipeline.finish()
-                digests, fmt = _verify(pipeline, expected, declared_format, shown)
-                path = cache.keep(pipeline.path, pipeline.content.hexdigest())
-                cache.remember(digests, pipeline.content.hexdigest())
+                path, digests, fmt = _commit(pipeline, cache, expected, declared_format, shown)
             except BaseException:
                 pipeline.discard()
                 raise
@@ -741,10 +749,7 @@ def ingest(path, cache, expected=None, decompress="auto", declared_format=None, 
                 pipeline.feed(chunk)
                 if meter:
                     meter.update(pipeline.source_bytes)
-        pipeline.finish()
-        digests, fmt = _verify(pipeline, expected, declared_format, path)
-        blob = cache.keep(pipeline.path, pipeline.content.hexdigest())
-        cache.remember(digests, pipeline.content.hexdigest())
+        blob, digests, fmt = _commit(pipeline, cache, expected, declared_format, path)
     except BaseException:
         pipeline.discard()
         raise

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import xml.etree.ElementTree as ET
 
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.xmlutil import child, text_child
+
 EMPTY_DNS = {"hosts": [], "forwarders": []}
 
 
@@ -100,11 +102,11 @@ def _parse_dns(elem):
 def render(state, base_xml=None):
     """The network XML for ``state``, edited into ``base_xml`` (the current definition) if given."""
     root = ET.fromstring(base_xml) if base_xml else ET.Element("network")
-    _text_child(root, "name", state["name"])
+    text_child(root, "name", state["name"])
     _render_forward(root, state.get("forward") or "isolated")
     host_bridge = state.get("forward") == "bridge"
     if state.get("bridge"):
-        bridge = _child(root, "bridge")
+        bridge = child(root, "bridge")
         bridge.set("name", state["bridge"])
         if host_bridge:
             for attr in ("stp", "delay", "macTableManager", "zone"):
@@ -118,9 +120,9 @@ def render(state, base_xml=None):
                 root.remove(elem)
         return _tostring(root)
     if state.get("domain"):
-        _child(root, "domain").set("name", state["domain"])
+        child(root, "domain").set("name", state["domain"])
     if state.get("mtu"):
-        _child(root, "mtu").set("size", str(state["mtu"]))
+        child(root, "mtu").set("size", str(state["mtu"]))
     _render_dns(root, state.get("dns") or EMPTY_DNS)
     for family in ("ipv4", "ipv6"):
         if state.get(family):
@@ -147,7 +149,7 @@ def _render_forward(root, mode):
 def _render_dns(root, dns):
     if not dns.get("hosts") and not dns.get("forwarders") and root.find("dns") is None:
         return
-    elem = _child(root, "dns")
+    elem = child(root, "dns")
     for old in elem.findall("forwarder") + elem.findall("host"):
         elem.remove(old)
     for fwd in dns.get("forwarders") or []:
@@ -169,7 +171,7 @@ def _render_ip(root, family, spec):
     dhcp_spec = spec.get("dhcp")
     if not dhcp_spec:
         return
-    dhcp = _child(elem, "dhcp")
+    dhcp = child(elem, "dhcp")
     if dhcp_spec.get("range"):
         rng = dhcp.find("range")
         if rng is None:
@@ -207,17 +209,6 @@ def fragment(elem):
 # ---- helpers -------------------------------------------------------------------------------
 def _attrs(mapping, order):
     return dict((k, str(mapping[k])) for k in order if mapping.get(k) is not None)
-
-
-def _child(parent, tag):
-    elem = parent.find(tag)
-    if elem is None:
-        elem = ET.SubElement(parent, tag)
-    return elem
-
-
-def _text_child(parent, tag, text):
-    _child(parent, tag).text = text
 
 
 def _tostring(root):

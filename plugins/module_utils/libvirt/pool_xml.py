@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.xmlutil import child, text_child
+
 # The <source> children this collection manages, per pool type.
 _SOURCE_TAGS = ("host", "dir", "format", "name", "device")
 _UNITS = {None: 1, "bytes": 1, "B": 1, "b": 1, "KiB": 1024, "K": 1024, "k": 1024, "KB": 1000,
@@ -110,19 +112,19 @@ def render(state, base_xml=None):
         root = ET.fromstring(base_xml)
     else:
         root = ET.Element("pool", {"type": state.get("type") or "dir"})
-    _text_child(root, "name", state["name"])
+    text_child(root, "name", state["name"])
     pool_type = root.get("type")
     if state.get("source") is not None and pool_type in ("netfs", "logical"):
         _render_source(root, pool_type, state["source"])
-    target = _child(root, "target")
+    target = child(root, "target")
     if state.get("path"):
-        _text_child(target, "path", state["path"])
+        text_child(target, "path", state["path"])
     if any(state.get(k) is not None for k in ("mode", "owner", "group")):
-        perms = _child(target, "permissions")
+        perms = child(target, "permissions")
         for tag in ("mode", "owner", "group"):
             value = state.get(tag)
             if value is not None:
-                _text_child(perms, tag, value if tag == "mode" else str(value))
+                text_child(perms, tag, value if tag == "mode" else str(value))
     return ET.tostring(root, encoding="unicode")
 
 
@@ -160,12 +162,3 @@ def _replace(parent, tag, attr_list, text=None):
         parent.insert(position + offset, elem)
 
 
-def _child(parent, tag):
-    elem = parent.find(tag)
-    if elem is None:
-        elem = ET.SubElement(parent, tag)
-    return elem
-
-
-def _text_child(parent, tag, text):
-    _child(parent, tag).text = text
