@@ -33,6 +33,13 @@ description:
   - B(Progress.) Long transfers write a line at least every 5 seconds or 10 % (bytes, percent, rate,
     ETA) to C(<cache_dir>/progress/<pool>-<volume>.log); follow it with C(tail -f) on the host the
     module runs on. The result's RV(transfer.progress_log) names the file.
+  - With O(progress=true) (the default) the same lines are shown live on the controller, in the
+    output of C(ansible-playbook), as C([image <name> on <host>] <line>), once the task has run for
+    2 seconds (a quick placement stays quiet). For this the module runs as a background job of
+    Ansible's C(async) machinery that is polled until it finishes; the task's result is the same.
+    This costs about half a second per task even when nothing is transferred; O(progress=false)
+    runs the module directly. Check mode, O(state=absent), C(no_log) and a task with its own
+    C(async) run it directly too.
   - B(Source changes.) The content is create-only. When the source's content changes, a volume that
     nothing depends on is replaced (the new content verified in the cache first). If volumes use
     the image as their backing file, or instances use it as a disk, the module refuses and names
@@ -158,6 +165,18 @@ options:
         B(Dangerous:) their disks then point at a missing file and they stop working.
     type: bool
     default: false
+  progress:
+    description:
+      - Show live progress on the controller; V(false) runs the module synchronously.
+      - The module first plans in check mode (it only reads). When the image is already in place
+        that plan is the result, so a task that changes nothing costs what it costs without live
+        progress. Otherwise the module runs as an C(async) job that is polled (one small shell
+        command per poll, at most every 2 seconds, and C(async_status) when it ends), which adds
+        about a second to a task that places an image. The job's result file in
+        C(~/.ansible_async) is removed when it ends; if the controller is interrupted, the transfer
+        still runs to its end on the host.
+    type: bool
+    default: true
   _controller_file:
     description:
       - Internal, set by the action plugin when O(src) is used (the controller file's name, size,
@@ -317,6 +336,7 @@ ARGUMENT_SPEC = dict(
     keep_download=dict(type="bool", default=True),
     on_source_change=dict(type="str", choices=["refuse", "new_version"], default="refuse"),
     force=dict(type="bool", default=False),
+    progress=dict(type="bool", default=True),
     # Internal: the controller file (name, size, sha256, compression) described by the action plugin.
     _controller_file=dict(type="dict"),
 )

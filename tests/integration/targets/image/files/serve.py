@@ -7,6 +7,8 @@
   /missing/...    404
   /stall/...      accepts the request and never answers
   /short/<name>   announces the file's length but sends half of it, then closes
+  /slow/<name>    the file like /files/ (GET and HEAD), but sent in 64 KiB chunks with pauses,
+                  so that 64 MiB take about 9 seconds (a long transfer, for live progress)
 Every request is logged as "<METHOD> <path>" to <log>; the port goes to <port file>.
 """
 
@@ -15,6 +17,10 @@ import http.server
 import os
 import sys
 import time
+
+# /slow/: 64 KiB every SLOW_PAUSE seconds is about 7 MiB/s.
+SLOW_CHUNK = 65536
+SLOW_PAUSE = 0.0087
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,7 +48,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self._log()
-        path = self._file(self.path[len("/files/"):]) if self.path.startswith("/files/") else None
+        if self.path.startswith("/slow/"):
+            path = self._file(self.path[len("/slow/"):])
+        else:
+            path = self._file(self.path[len("/files/"):]) if self.path.startswith("/files/") else None
         if path is None:
             self.send_error(404)
             return
@@ -62,17 +71,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        path = self._file(self.path[len("/files/"):]) if self.path.startswith("/files/") else None
+        slow = self.path.startswith("/slow/")
+        if slow:
+            path = self._file(self.path[len("/slow/"):])
+        else:
+            path = self._file(self.path[len("/files/"):]) if self.path.startswith("/files/") else None
         if path is None:
             self.send_error(404)
             return
         self._headers(path)
         with open(path, "rb") as handle:
             while True:
-                chunk = handle.read(65536)
+                chunk = handle.read(SLOW_CHUNK if slow else 65536)
                 if not chunk:
                     break
                 self.wfile.write(chunk)
+                if slow:
+                    self.wfile.flush()
+                    time.sleep(SLOW_PAUSE)
 
 
 def main():
