@@ -134,9 +134,16 @@ def all_volumes(conn):
     """Volumes of every active pool of the host."""
     with translated("list storage pools"):
         pools = conn.listAllStoragePools(0)
+    lv = require_libvirt()
     result = []
     for pool in pools:
-        result.extend(pool_volumes(pool))
+        try:
+            result.extend(pool_volumes(pool))
+        except NotFound:
+            continue  # the pool was removed while we listed
+        except lv.libvirtError as err:
+            if err.get_error_code() != lv.VIR_ERR_NO_STORAGE_POOL:
+                raise
     return result
 
 

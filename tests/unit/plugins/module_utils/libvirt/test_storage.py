@@ -147,3 +147,45 @@ def test_upload_of_a_short_source_aborts(monkeypatch):
     with pytest.raises(BackendError, match="ended after 10 of 20 bytes"):
         storage.upload(_FakeConn(stream), _FakeVol(), io.BytesIO(b"x" * 10), 20)
     assert stream.aborted and not stream.finished
+
+
+class _GonePool(object):
+    """A pool undefined between listing the pools and reading its volumes."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def isActive(self):
+        raise self.error
+
+    def name(self):
+        return "gone"
+
+
+def test_all_volumes_skips_a_pool_removed_while_listing(monkeypatch):
+    import pytest
+
+    class LvError(Exception):
+        def __init__(self, code):
+            super().__init__("no pool")
+            self.code = code
+
+        def get_error_code(self):
+            return self.code
+
+        def get_error_message(self):
+            return "no pool"
+
+    fake_lv = type("lv", (), {"libvirtError": LvError, "VIR_ERR_NO_STORAGE_POOL": 49})
+    monkeypatch.setattr(storage, "require_libvirt", lambda: fake_lv)
+    monkeypatch.setattr(storage, "translated", _no_translation)
+    conn = type("conn", (), {"listAllStoragePools": lambda self, flags=0: [_GonePool(LvError(49))]})()
+    assert storage.all_volumes(conn) == []
+    other = type("conn", (), {"listAllStoragePools": lambda self, flags=0: [_GonePool(LvError(1))]})()
+    with pytest.raises(LvError):
+        storage.all_volumes(other)
+
+
+def _no_translation(*_args, **_kwargs):
+    import contextlib
+    return contextlib.nullcontext()
