@@ -160,5 +160,3 @@ def _replace(parent, tag, attr_list, text=None):
         new[0].text = text
     for offset, elem in enumerate(new):
         parent.insert(position + offset, elem)
-
-
