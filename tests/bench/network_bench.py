@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 import libvirt
+
+from benchlib import run_playbook
 
 URI = "qemu:///system"
 PREFIX = "cvbench-"
@@ -76,18 +76,7 @@ def config_mtimes():
 
 
 def run(args, playbook, state, extra=()):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0")
-    cmd = [os.path.join(args.venv, "bin", "ansible-playbook"), "-i", "localhost,", playbook,
-           "-e", "bench_state=%s" % state] + list(extra)
-    start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:])
-        raise SystemExit("ansible-playbook failed (%s)" % state)
-    changed = int(re.search(r"BENCH changed=(\d+)", proc.stdout).group(1))
-    return elapsed, changed
+    return run_playbook(args, playbook, {"bench_state": state}, extra)
 
 
 def main():

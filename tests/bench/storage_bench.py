@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,10 @@ import tempfile
 import time
 
 import libvirt
+
+from benchlib import collection_validate, run_playbook
+
+VALIDATE = None  # the collection's engine.validate, loaded from --collections in main()
 
 URI = "qemu:///system"
 POOL = "cvt-vol-bench"
@@ -58,18 +61,8 @@ PLAYBOOK = """
 """
 
 
-def parse_size(text):
-    match = re.match(r"^(\d+)([KMGT]?)$", text.strip().upper())
-    if not match:
-        raise SystemExit("--base-size: %r is not a size like 1G or 512M" % text)
-    return int(match.group(1)) * 1024 ** " KMGT".index(match.group(2) or " ")
-
-
 def human(value):
-    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
-        if value >= factor:
-            return "%.1f %s" % (value / float(factor), unit)
-    return "%d B" % value
+    return VALIDATE.human_size(value)
 
 
 def sh(*cmd):
@@ -117,17 +110,7 @@ def allocation(pool, mode):
 
 
 def run(args, playbook, mode, state, extra=()):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0")
-    cmd = [os.path.join(args.venv, "bin", "ansible-playbook"), "-i", "localhost,", playbook,
-           "-e", "bench_state=%s" % state, "-e", "bench_mode=%s" % mode] + list(extra)
-    start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:])
-        raise SystemExit("ansible-playbook failed (%s %s)" % (mode, state))
-    return elapsed, int(re.search(r"BENCH changed=(\d+)", proc.stdout).group(1))
+    return run_playbook(args, playbook, {"bench_state": state, "bench_mode": mode}, extra)
 
 
 def mtimes():
@@ -169,7 +152,12 @@ def main():
     parser.add_argument("--base-size", default="1G", help="virtual size of the base, all of it written")
     parser.add_argument("--keep", action="store_true", help="leave the pool and its volumes")
     args = parser.parse_args()
-    base_size = parse_size(args.base_size)
+    global VALIDATE  # pylint: disable=global-statement
+    VALIDATE = collection_validate(args.collections)
+    try:
+        base_size = VALIDATE.parse_size(args.base_size)
+    except ValueError as err:
+        raise SystemExit("--base-size: %s" % err)
     n = args.count
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors are reported by us

@@ -1,0 +1,37 @@
+"""What the benchmarks share: running a playbook against the installed collection, and the
+collection's own helpers (sizes) imported from the collections root given on the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+def run_playbook(args, playbook, extra_vars, extra=()):
+    """Run ``playbook`` with ``-e k=v`` for each of ``extra_vars``; returns (seconds, changed) where
+    ``changed`` is the number the playbook prints as ``BENCH changed=N``."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0")
+    cmd = [os.path.join(args.venv, "bin", "ansible-playbook"), "-i", "localhost,", playbook]
+    for key, value in sorted(extra_vars.items()):
+        cmd += ["-e", "%s=%s" % (key, value)]
+    cmd += list(extra)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:])
+        raise SystemExit("ansible-playbook failed (%s)" % ", ".join(
+            "%s=%s" % item for item in sorted(extra_vars.items())))
+    return elapsed, int(re.search(r"BENCH changed=(\d+)", proc.stdout).group(1))
+
+
+def collection_validate(collections_root):
+    """The collection's ``engine.validate`` (parse_size, human_size…), from ``collections_root``."""
+    if collections_root not in sys.path:
+        sys.path.insert(0, collections_root)
+    from ansible_collections.converge.virt.plugins.module_utils.engine import validate
+    return validate
