@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import os
 import time
-import xml.etree.ElementTree as ET
 
 from ansible_collections.converge.virt.plugins.module_utils import transfer
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
@@ -454,14 +453,9 @@ class ImageDriver(Driver):
 
     def _place(self, pool, volume, result, emit, name, cache):
         """Create ``volume`` and stream the content in; on any failure delete it again."""
-        root = ET.Element("volume")
-        ET.SubElement(root, "name").text = volume
-        ET.SubElement(root, "capacity", unit="bytes").text = str(result.size)
-        ET.SubElement(root, "allocation", unit="bytes").text = "0"
-        ET.SubElement(ET.SubElement(root, "target"), "format", type="raw")
         self._record_key(pool, volume)
         with translated("create volume %s in pool %s" % (volume, pool.name()), KIND, name):
-            vol = pool.createXML(ET.tostring(root, encoding="unicode"), 0)
+            vol = pool.createXML(storage.volume_xml(volume, result.size, "raw"), 0)
         meter = transfer.Progress(emit, result.size, "upload to %s/%s" % (pool.name(), volume))
         try:
             with open(result.path, "rb") as handle:

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Storage reads shared by the pool, image and volume drivers.
 
-Everything here reads; the drivers of each kind own their writes.  Reads are batched where
-libvirt allows it: one ``listAllStoragePools`` / ``listAllVolumes`` / ``listAllDomains`` call,
+Everything here reads (or builds a definition); the drivers of each kind own their writes.
+Reads are batched where libvirt allows it: one ``listAllStoragePools`` / ``listAllVolumes`` / ``listAllDomains`` call,
 then one XML read per object.
 """
 
@@ -192,6 +192,22 @@ def disk_users(disks, volume):
     return [d for d in disks
             if (path and d["path"] and os.path.normpath(d["path"]) == os.path.normpath(path))
             or (d["pool"] and d["pool"] == volume.get("pool") and d["volume"] == volume.get("name"))]
+
+
+def volume_xml(name, capacity, fmt, backing=None, allocation=0):
+    """The <volume> definition libvirt creates a volume from (built with ElementTree)."""
+    root = ET.Element("volume")
+    ET.SubElement(root, "name").text = name
+    ET.SubElement(root, "capacity", unit="bytes").text = str(int(capacity))
+    if allocation is not None:
+        ET.SubElement(root, "allocation", unit="bytes").text = str(int(allocation))
+    target = ET.SubElement(root, "target")
+    ET.SubElement(target, "format", type=fmt)
+    if backing:
+        store = ET.SubElement(root, "backingStore")
+        ET.SubElement(store, "path").text = backing["path"]
+        ET.SubElement(store, "format", type=backing["format"])
+    return ET.tostring(root, encoding="unicode")
 
 
 # ---- transfers ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ recreate, wipe and delete).  A no-op converge only reads.
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 
 from ansible_collections.converge.virt.plugins.module_utils.engine import validate
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
@@ -42,22 +41,6 @@ def probe_content(path):
     if length == 0:
         return {"error": "is empty"}
     return parse_image_header(head, length)
-
-
-def volume_xml(name, capacity, fmt, backing=None, allocation=0):
-    """The <volume> definition libvirt creates a volume from (built with ElementTree)."""
-    root = ET.Element("volume")
-    ET.SubElement(root, "name").text = name
-    ET.SubElement(root, "capacity", unit="bytes").text = str(int(capacity))
-    if allocation is not None:
-        ET.SubElement(root, "allocation", unit="bytes").text = str(int(allocation))
-    target = ET.SubElement(root, "target")
-    ET.SubElement(target, "format", type=fmt)
-    if backing:
-        store = ET.SubElement(root, "backingStore")
-        ET.SubElement(store, "path").text = backing["path"]
-        ET.SubElement(store, "format", type=backing["format"])
-    return ET.tostring(root, encoding="unicode")
 
 
 class VolumeDriver(Driver):
@@ -193,7 +176,7 @@ class VolumeDriver(Driver):
         where = "create volume %s in pool %s" % (name, pool.name())
         if kind == "copy":
             image_pool, image = self._lookup(source["image_pool"], source["image"])
-            xml = volume_xml(name, source.get("image_capacity") or capacity, desired["format"],
+            xml = storage.volume_xml(name, source.get("image_capacity") or capacity, desired["format"],
                              allocation=None)
             with translated(where, KIND, name):
                 vol = pool.createXMLFrom(xml, image, 0)
@@ -201,13 +184,13 @@ class VolumeDriver(Driver):
             # Created raw and exactly as long as the file, so the file's bytes become the whole
             # volume (no stale tail); libvirt probes the uploaded image's format afterwards.
             with translated(where, KIND, name):
-                vol = pool.createXML(volume_xml(name, source["length"], "raw"), 0)
+                vol = pool.createXML(storage.volume_xml(name, source["length"], "raw"), 0)
         else:
             backing = None
             if kind == "clone":
                 backing = {"path": source["image_path"], "format": source["image_format"]}
             with translated(where, KIND, name):
-                vol = pool.createXML(volume_xml(name, capacity, desired["format"], backing=backing), 0)
+                vol = pool.createXML(storage.volume_xml(name, capacity, desired["format"], backing=backing), 0)
         try:
             if kind == "upload":
                 with open(source["content"], "rb") as handle:

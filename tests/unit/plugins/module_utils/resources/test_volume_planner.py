@@ -374,7 +374,7 @@ def test_plan_is_not_changed_by_planning():
 # ---- the driver's pure helpers (no libvirt needed) ----------------------------------------------
 def test_volume_xml_is_built_not_templated():
     import xml.etree.ElementTree as ET
-    from ansible_collections.converge.virt.plugins.module_utils.libvirt.volume import volume_xml
+    from ansible_collections.converge.virt.plugins.module_utils.libvirt.storage import volume_xml
     root = ET.fromstring(volume_xml("a<b>&'c", 1000448, "qcow2",
                                     backing={"path": "/img/base.qcow2", "format": "qcow2"}))
     assert root.findtext("name") == "a<b>&'c"
