@@ -177,7 +177,7 @@ class VolumeDriver(Driver):
         if kind == "copy":
             image_pool, image = self._lookup(source["image_pool"], source["image"])
             xml = storage.volume_xml(name, source.get("image_capacity") or capacity, desired["format"],
-                             allocation=None)
+                                     allocation=None)
             with translated(where, KIND, name):
                 vol = pool.createXMLFrom(xml, image, 0)
         elif kind == "upload":
