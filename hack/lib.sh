@@ -36,6 +36,12 @@ cv_install_debs() {
 
 # libvirtd without systemd: start virtlogd and libvirtd by hand unless they run already.
 cv_start_libvirtd() {
+  # Without udev, /dev/kvm stays root-only: libvirt then flips between "KVM works" (probing as
+  # root) and "KVM unusable" (as libvirt-qemu), discards its capability cache on every call and
+  # each domain start takes ~50 s. Give it the kvm group and mode udev would.
+  if [ -c /dev/kvm ] && [ "$(id -u)" -eq 0 ] && getent group kvm >/dev/null; then
+    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+  fi
   if virsh -c qemu:///system version >/dev/null 2>&1; then return 0; fi
   cv_log "starting virtlogd and libvirtd (no systemd here)"
   pgrep -x virtlogd >/dev/null || virtlogd -d

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import open_connection
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.image import ImageDriver
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.instance import InstanceDriver
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.network import NetworkDriver
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.pool import PoolDriver
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.volume import VolumeDriver
 from ansible_collections.converge.virt.plugins.module_utils.resources.image import ImagePlanner
+from ansible_collections.converge.virt.plugins.module_utils.resources.instance import InstancePlanner
 from ansible_collections.converge.virt.plugins.module_utils.resources.network import NetworkPlanner
 from ansible_collections.converge.virt.plugins.module_utils.resources.pool import PoolPlanner
 from ansible_collections.converge.virt.plugins.module_utils.resources.volume import VolumePlanner
@@ -32,6 +34,7 @@ _KINDS = {
     "pool": (PoolPlanner, PoolDriver),
     "image": (ImagePlanner, ImageDriver),
     "volume": (VolumePlanner, VolumeDriver),
+    "instance": (InstancePlanner, InstanceDriver),
 }
 
 

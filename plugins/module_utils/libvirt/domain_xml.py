@@ -1,0 +1,620 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) converge.virt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The libvirt domain XML of an instance: build it from a spec, read it back into the normalized
+state, and edit an existing definition in place.
+
+Pure (no libvirt calls), so it is unit-tested without a hypervisor.  Reading keeps only what the
+spec describes: libvirt's own additions (MACs it generated, PCI addresses, the UUID, default
+controllers, USB tablets, memballoon, aliases) never appear in the state, so they never count as
+changes.  Editing starts from the current definition and replaces only what the spec sets,
+carrying over each device's ``<address>`` so guests keep their PCI layout.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.xmlutil import child
+
+NS = "https://converge-virt.github.io/xmlns/instance/1"
+PENDING_NS = "https://converge-virt.github.io/xmlns/instance-pending/1"
+ET.register_namespace("cv", NS)
+ET.register_namespace("cvp", PENDING_NS)
+
+AGENT_CHANNEL = "org.qemu.guest_agent.0"
+# Drives the collection manages on the SATA (q35) or IDE (pc) controller; user disks on those
+# buses take the other units.
+CDROM_TARGET = {"sata": "sde", "ide": "hdc"}
+SEED_TARGET = {"sata": "sdf", "ide": "hdd"}
+_KIB = 1024
+_TARGET_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+
+
+def q(tag):
+    return "{%s}%s" % (NS, tag)
+
+
+def cdrom_bus(machine):
+    """The bus a CD-ROM sits on: SATA on q35, IDE on the i440fx ``pc`` machines."""
+    return "ide" if machine and (machine == "pc" or machine.startswith("pc-i440fx")) else "sata"
+
+
+def target_name(bus, index):
+    """vda, vdb, … vdz, vdaa … (the kernel's disk naming) for the ``index``-th disk of a bus."""
+    prefix = _TARGET_PREFIX.get(bus, "vd")
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return prefix + letters
+
+
+def machine_matches(want, have):
+    """Whether the machine ``have`` (as libvirt expanded it) is what the spec ``want`` names."""
+    if want is None or want == have:
+        return True
+    if have is None:
+        return False
+    if want == "q35":
+        return have.startswith("pc-q35-")
+    if want == "pc":
+        return have.startswith("pc-i440fx-")
+    return False
+
+
+# ---- building ----------------------------------------------------------------------------------
+def disk_element(disk):
+    """A <disk> for one spec disk: a volume of a pool (libvirt resolves the path)."""
+    elem = ET.Element("disk", {"type": "volume", "device": "disk"})
+    ET.SubElement(elem, "driver", {"name": "qemu", "type": disk.get("format") or "qcow2",
+                                   "discard": "unmap"})
+    ET.SubElement(elem, "source", {"pool": disk["pool"], "volume": disk["volume"]})
+    ET.SubElement(elem, "target", {"dev": disk["target"], "bus": disk["bus"]})
+    if disk.get("serial"):
+        ET.SubElement(elem, "serial").text = disk["serial"]
+    if disk.get("readonly"):
+        ET.SubElement(elem, "readonly")
+    return elem
+
+
+def cdrom_element(media, bus, target):
+    """A CD-ROM drive with ``media`` ({path} or {pool, volume}) inserted, or empty (``{}``)."""
+    media = media or {}
+    if media.get("volume"):
+        elem = ET.Element("disk", {"type": "volume", "device": "cdrom"})
+        ET.SubElement(elem, "driver", {"name": "qemu", "type": "raw"})
+        ET.SubElement(elem, "source", {"pool": media["pool"], "volume": media["volume"]})
+    else:
+        elem = ET.Element("disk", {"type": "file", "device": "cdrom"})
+        ET.SubElement(elem, "driver", {"name": "qemu", "type": "raw"})
+        if media.get("path"):
+            ET.SubElement(elem, "source", {"file": media["path"]})
+    ET.SubElement(elem, "target", {"dev": target, "bus": bus})
+    ET.SubElement(elem, "readonly")
+    return elem
+
+
+def interface_element(nic):
+    elem = ET.Element("interface", {"type": "network"})
+    if nic.get("mac"):
+        ET.SubElement(elem, "mac", {"address": nic["mac"]})
+    ET.SubElement(elem, "source", {"network": nic["network"]})
+    ET.SubElement(elem, "model", {"type": nic.get("model") or "virtio"})
+    return elem
+
+
+def _serial_elements(console_log):
+    serial = ET.Element("serial", {"type": "pty"})
+    if console_log:
+        ET.SubElement(serial, "log", {"file": console_log, "append": "off"})
+    ET.SubElement(serial, "target", {"port": "0"})
+    console = ET.Element("console", {"type": "pty"})
+    ET.SubElement(console, "target", {"type": "serial", "port": "0"})
+    return [serial, console]
+
+
+def _graphics_element(graphics):
+    if not graphics or graphics.get("type") in (None, "none"):
+        return None
+    elem = ET.Element("graphics", {"type": graphics["type"], "autoport": "yes"})
+    ET.SubElement(elem, "listen", {"type": "address", "address": graphics.get("listen") or "127.0.0.1"})
+    return elem
+
+
+def _agent_element():
+    elem = ET.Element("channel", {"type": "unix"})
+    ET.SubElement(elem, "target", {"type": "virtio", "name": AGENT_CHANNEL})
+    return elem
+
+
+def build(spec):
+    """A new domain definition.  ``spec`` is the full desired state (defaults filled in) plus
+    ``virt_type`` resolved to kvm or qemu, ``seed`` ({pool, volume} or None), ``owned`` and the
+    metadata to record."""
+    root = ET.Element("domain", {"type": spec["virt_type"]})
+    ET.SubElement(root, "name").text = spec["name"]
+    ET.SubElement(root, "metadata")
+    ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(spec["max_memory"] // _KIB)
+    ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(spec["memory"] // _KIB)
+    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec["vcpus"])}).text = \
+        str(spec["max_vcpus"])
+    os_elem = ET.SubElement(root, "os")
+    ET.SubElement(os_elem, "type", {"arch": "x86_64", "machine": spec["machine"]}).text = "hvm"
+    features = ET.SubElement(root, "features")
+    ET.SubElement(features, "acpi")
+    ET.SubElement(features, "apic")
+    if spec["firmware"] == "uefi":
+        os_elem.set("firmware", "efi")
+        fw = ET.SubElement(os_elem, "firmware")
+        ET.SubElement(fw, "feature", {"enabled": "yes" if spec.get("secure_boot") else "no",
+                                      "name": "secure-boot"})
+        if spec.get("secure_boot"):
+            ET.SubElement(fw, "feature", {"enabled": "yes", "name": "enrolled-keys"})
+            ET.SubElement(features, "smm", {"state": "on"})
+    _set_boot(os_elem, spec["boot"])
+    ET.SubElement(os_elem, "bios", {"useserial": "yes"})
+    _set_cpu(root, spec.get("cpu"))
+    ET.SubElement(root, "on_poweroff").text = "destroy"
+    ET.SubElement(root, "on_reboot").text = "restart"
+    ET.SubElement(root, "on_crash").text = "destroy"
+    devices = ET.SubElement(root, "devices")
+    for disk in spec["disks"]:
+        devices.append(disk_element(disk))
+    bus = cdrom_bus(spec["machine"])
+    if spec.get("cdrom") is not None:
+        devices.append(cdrom_element(spec["cdrom"], bus, CDROM_TARGET[bus]))
+    if spec.get("seed"):
+        devices.append(cdrom_element(spec["seed"], bus, SEED_TARGET[bus]))
+    for nic in spec["nics"]:
+        devices.append(interface_element(nic))
+    for elem in _serial_elements(spec.get("console_log")):
+        devices.append(elem)
+    if spec.get("guest_agent"):
+        devices.append(_agent_element())
+    graphics = _graphics_element(spec.get("graphics"))
+    if graphics is not None:
+        devices.append(graphics)
+        ET.SubElement(devices, "video").append(ET.Element("model", {"type": "virtio"}))
+    ET.SubElement(devices, "memballoon", {"model": "virtio"})
+    if bus == "sata":
+        # q35 hot-plugs into free PCIe root ports only: keep some spare for disks and NICs.
+        ET.SubElement(devices, "controller", {"type": "pci", "index": "0", "model": "pcie-root"})
+        for _ in range(spec.get("hotplug_slots", 0)):
+            ET.SubElement(devices, "controller", {"type": "pci", "model": "pcie-root-port"})
+    set_metadata(root, spec["meta"])
+    apply_overrides(root, spec.get("xml_overrides") or [])
+    return ET.tostring(root, encoding="unicode")
+
+
+def _set_boot(os_elem, boot):
+    for elem in os_elem.findall("boot"):
+        os_elem.remove(elem)
+    # <boot> elements must precede <bios> in the schema's order.
+    bios = os_elem.find("bios")
+    position = list(os_elem).index(bios) if bios is not None else len(os_elem)
+    for offset, dev in enumerate(boot or []):
+        os_elem.insert(position + offset, ET.Element("boot", {"dev": dev}))
+
+
+def _set_cpu(root, cpu):
+    old = root.find("cpu")
+    if old is not None:
+        root.remove(old)
+    if not cpu or not cpu.get("mode"):
+        return
+    elem = ET.Element("cpu", {"mode": cpu["mode"]})
+    if cpu["mode"] == "custom":
+        elem.set("match", "exact")
+        ET.SubElement(elem, "model", {"fallback": "forbid"}).text = cpu.get("model")
+    # <cpu> follows <os>/<features> in the schema.
+    anchor = root.find("features")
+    if anchor is None:
+        anchor = root.find("os")
+    root.insert(list(root).index(anchor) + 1, elem)
+
+
+# ---- metadata ----------------------------------------------------------------------------------
+def set_metadata(root, meta):
+    """Record what the collection needs to remember in ``<metadata><cv:instance>``."""
+    holder = child(root, "metadata")
+    for old in holder.findall(q("instance")):
+        holder.remove(old)
+    holder.append(metadata_element(meta))
+
+
+def metadata_element(meta):
+    elem = ET.Element(q("instance"))
+    spec = ET.SubElement(elem, q("spec"))
+    for key in ("machine", "virt_type"):
+        if meta.get(key):
+            spec.set(key, meta[key])
+    for vol in meta.get("owned") or []:
+        ET.SubElement(elem, q("owned"), {"pool": vol["pool"], "volume": vol["volume"]})
+    if meta.get("seed"):
+        seed = meta["seed"]
+        ET.SubElement(elem, q("seed"), {"pool": seed["pool"], "volume": seed["volume"],
+                                         "sha256": seed["sha256"]})
+    for override in meta.get("overrides") or []:
+        ET.SubElement(elem, q("override"), {"xpath": override})
+    return elem
+
+
+def read_metadata(root):
+    meta = {"machine": None, "virt_type": None, "owned": [], "seed": None, "overrides": []}
+    elem = root.find("metadata/" + q("instance"))
+    if elem is None:
+        return meta
+    spec = elem.find(q("spec"))
+    if spec is not None:
+        meta["machine"] = spec.get("machine")
+        meta["virt_type"] = spec.get("virt_type")
+    meta["owned"] = [{"pool": o.get("pool"), "volume": o.get("volume")} for o in elem.findall(q("owned"))]
+    seed = elem.find(q("seed"))
+    if seed is not None:
+        meta["seed"] = {"pool": seed.get("pool"), "volume": seed.get("volume"), "sha256": seed.get("sha256")}
+    meta["overrides"] = [o.get("xpath") for o in elem.findall(q("override"))]
+    return meta
+
+
+def pending_xml(fields):
+    """The live-only metadata that remembers changes waiting for the next boot."""
+    elem = ET.Element("{%s}pending" % PENDING_NS)
+    for field in sorted(set(fields)):
+        ET.SubElement(elem, "{%s}field" % PENDING_NS, {"name": field})
+    return ET.tostring(elem, encoding="unicode")
+
+
+def read_pending(root):
+    elem = root.find("metadata/{%s}pending" % PENDING_NS)
+    if elem is None:
+        return []
+    return sorted(f.get("name") for f in elem.findall("{%s}field" % PENDING_NS))
+
+
+# ---- reading -----------------------------------------------------------------------------------
+def _mem(root, tag):
+    elem = root.find(tag)
+    if elem is None or not elem.text:
+        return None
+    unit = elem.get("unit") or "KiB"
+    factor = {"b": 1, "bytes": 1, "KiB": 1024, "k": 1024, "KB": 1000, "MiB": 1024 ** 2, "M": 1024 ** 2,
+              "MB": 1000 ** 2, "GiB": 1024 ** 3, "G": 1024 ** 3, "GB": 1000 ** 3}.get(unit, 1024)
+    return int(elem.text.strip()) * factor
+
+
+def _source(disk):
+    source = disk.find("source")
+    if source is None:
+        return {}
+    if source.get("volume"):
+        return {"pool": source.get("pool"), "volume": source.get("volume")}
+    path = source.get("file") or source.get("dev")
+    return {"path": path} if path else {}
+
+
+def parse(text, seed_targets=None):
+    """The normalized state of a domain definition (see resources/instance.py).
+
+    Disks are those of device ``disk``; the CD-ROM is the drive at the collection's CD-ROM
+    target (or the only CD-ROM that is not the seed); the seed drive is reported apart."""
+    root = ET.fromstring(text)
+    meta = read_metadata(root)
+    os_elem = root.find("os")
+    type_elem = os_elem.find("type") if os_elem is not None else None
+    machine = type_elem.get("machine") if type_elem is not None else None
+    bus = cdrom_bus(machine)
+    vcpu = root.find("vcpu")
+    max_vcpus = int(vcpu.text.strip()) if vcpu is not None and vcpu.text else 1
+    loader = os_elem.find("loader") if os_elem is not None else None
+    firmware = "bios"
+    secure = False
+    if os_elem is not None and (os_elem.get("firmware") == "efi" or loader is not None):
+        firmware = "uefi"
+        for feature in os_elem.findall("firmware/feature"):
+            if feature.get("name") == "secure-boot" and feature.get("enabled") == "yes":
+                secure = True
+        if loader is not None and loader.get("secure") == "yes":
+            secure = True
+    cpu = None
+    cpu_elem = root.find("cpu")
+    if cpu_elem is not None and cpu_elem.get("mode"):
+        cpu = {"mode": cpu_elem.get("mode"), "model": None}
+        if cpu_elem.get("mode") == "custom":
+            model = cpu_elem.find("model")
+            cpu["model"] = model.text.strip() if model is not None and model.text else None
+    elif cpu_elem is not None and cpu_elem.find("model") is not None:
+        model = cpu_elem.find("model")
+        cpu = {"mode": "custom", "model": model.text.strip() if model.text else None}
+    disks, cdrom, seed = [], None, None
+    seed_meta = meta.get("seed") or {}
+    for disk in root.findall("devices/disk"):
+        target = disk.find("target")
+        dev = target.get("dev") if target is not None else None
+        source = _source(disk)
+        if disk.get("device") == "cdrom":
+            is_seed = (dev == SEED_TARGET.get(target.get("bus") if target is not None else bus)
+                       and (not seed_meta or source.get("volume") in (None, seed_meta.get("volume"))))
+            if is_seed and (seed_meta or (seed_targets and dev in seed_targets)):
+                seed = dict(source, target=dev)
+            elif cdrom is None or dev == CDROM_TARGET.get(bus):
+                cdrom = dict(source)
+            continue
+        if disk.get("device") not in (None, "disk"):
+            continue
+        serial = disk.find("serial")
+        driver = disk.find("driver")
+        disks.append({
+            "target": dev,
+            "bus": target.get("bus") if target is not None else None,
+            "pool": source.get("pool"),
+            "volume": source.get("volume"),
+            "path": source.get("path"),
+            "format": driver.get("type") if driver is not None else None,
+            "serial": serial.text.strip() if serial is not None and serial.text else None,
+            "readonly": disk.find("readonly") is not None,
+        })
+    nics = []
+    for iface in root.findall("devices/interface"):
+        mac = iface.find("mac")
+        source = iface.find("source")
+        model = iface.find("model")
+        nics.append({
+            "type": iface.get("type"),
+            "network": source.get("network") if source is not None else None,
+            "bridge": source.get("bridge") if source is not None else None,
+            "mac": mac.get("address").lower() if mac is not None and mac.get("address") else None,
+            "model": model.get("type") if model is not None else None,
+        })
+    console_log = None
+    serial = root.find("devices/serial")
+    if serial is not None:
+        log = serial.find("log")
+        if log is not None:
+            console_log = log.get("file")
+        elif serial.get("type") == "file":
+            src = serial.find("source")
+            console_log = src.get("path") if src is not None else None
+    graphics = {"type": "none", "listen": None}
+    gelem = root.find("devices/graphics")
+    if gelem is not None:
+        listen = gelem.find("listen")
+        address = listen.get("address") if listen is not None else None
+        graphics = {"type": gelem.get("type"), "listen": address or gelem.get("listen")}
+    agent = any(c.find("target") is not None and c.find("target").get("name") == AGENT_CHANNEL
+                for c in root.findall("devices/channel"))
+    uuid = root.find("uuid")
+    return {
+        "name": root.find("name").text,
+        "uuid": uuid.text if uuid is not None else None,
+        "virt_type": root.get("type"),
+        "machine": machine,
+        "vcpus": int(vcpu.get("current")) if vcpu is not None and vcpu.get("current") else max_vcpus,
+        "max_vcpus": max_vcpus,
+        "memory": _mem(root, "currentMemory") or _mem(root, "memory"),
+        "max_memory": _mem(root, "memory"),
+        "cpu": cpu,
+        "firmware": firmware,
+        "secure_boot": secure,
+        "boot": [b.get("dev") for b in os_elem.findall("boot")] if os_elem is not None else [],
+        "disks": disks,
+        "cdrom": cdrom,
+        "seed": seed,
+        "nics": nics,
+        "console_log": console_log,
+        "graphics": graphics,
+        "guest_agent": agent,
+        "nvram": (os_elem.find("nvram").text if os_elem is not None and os_elem.find("nvram") is not None
+                  else None),
+        "meta": meta,
+        "overrides_applied": [o for o in meta.get("overrides") or []],
+    }
+
+
+# ---- editing -----------------------------------------------------------------------------------
+def _address(elem):
+    address = elem.find("address")
+    return copy.deepcopy(address) if address is not None else None
+
+
+def _insert_device(devices, elem, address=None):
+    """Append ``elem`` after the last device of its tag (libvirt's order), keeping ``address``."""
+    if address is not None:
+        elem.append(address)
+    same = [i for i, e in enumerate(devices) if e.tag == elem.tag]
+    if same:
+        devices.insert(same[-1] + 1, elem)
+    else:
+        devices.append(elem)
+
+
+def edit(text, after, meta):
+    """A copy of the definition ``text`` changed to ``after`` (the full normalized state after
+    converging; None fields are left alone).  Devices keep their addresses; unknown elements stay."""
+    root = ET.fromstring(text)
+    devices = child(root, "devices")
+    if after.get("virt_type") in ("kvm", "qemu"):
+        root.set("type", after["virt_type"])
+    if after.get("max_memory") is not None:
+        child(root, "memory").attrib = {"unit": "KiB"}
+        child(root, "memory").text = str(after["max_memory"] // _KIB)
+    if after.get("memory") is not None:
+        elem = root.find("currentMemory")
+        if elem is None:
+            elem = ET.Element("currentMemory")
+            root.insert(list(root).index(root.find("memory")) + 1, elem)
+        elem.attrib = {"unit": "KiB"}
+        elem.text = str(after["memory"] // _KIB)
+    vcpu = child(root, "vcpu")
+    if after.get("max_vcpus") is not None:
+        vcpu.text = str(after["max_vcpus"])
+    if after.get("vcpus") is not None:
+        vcpu.set("current", str(after["vcpus"]))
+    os_elem = child(root, "os")
+    if after.get("boot") is not None:
+        _set_boot(os_elem, after["boot"])
+    if "cpu" in after:
+        _set_cpu(root, after["cpu"])
+    machine = os_elem.find("type").get("machine") if os_elem.find("type") is not None else None
+    bus = cdrom_bus(machine)
+    if after.get("disks") is not None:
+        old = dict((d.find("target").get("dev"), d) for d in devices.findall("disk")
+                   if d.get("device") in (None, "disk") and d.find("target") is not None)
+        for elem in old.values():
+            devices.remove(elem)
+        for disk in after["disks"]:
+            prev = old.get(disk["target"])
+            keep = prev is not None and prev.find("target").get("bus") == disk["bus"]
+            _insert_device(devices, disk_element(disk), _address(prev) if keep else None)
+    if "cdrom" in after:
+        _replace_drive(devices, CDROM_TARGET[bus], after["cdrom"], bus)
+    if "seed" in after:
+        _replace_drive(devices, SEED_TARGET[bus], after["seed"], bus)
+    if after.get("nics") is not None:
+        old = devices.findall("interface")
+        for elem in old:
+            devices.remove(elem)
+        for index, nic in enumerate(after["nics"]):
+            prev = old[index] if index < len(old) else None
+            elem = interface_element(nic)
+            if prev is not None and nic.get("mac") is None and prev.find("mac") is not None:
+                elem.insert(0, copy.deepcopy(prev.find("mac")))
+            same_model = prev is not None and prev.find("model") is not None and \
+                prev.find("model").get("type") == (nic.get("model") or "virtio")
+            _insert_device(devices, elem, _address(prev) if same_model else None)
+    if "console_log" in after:
+        for tag in ("serial", "console"):
+            for elem in devices.findall(tag):
+                devices.remove(elem)
+        for elem in _serial_elements(after["console_log"]):
+            _insert_device(devices, elem)
+    if after.get("graphics") is not None:
+        for elem in devices.findall("graphics"):
+            devices.remove(elem)
+        graphics = _graphics_element(after["graphics"])
+        if graphics is not None:
+            _insert_device(devices, graphics)
+            if devices.find("video") is None:
+                ET.SubElement(devices, "video").append(ET.Element("model", {"type": "virtio"}))
+        else:
+            for elem in devices.findall("video"):
+                devices.remove(elem)
+    if after.get("guest_agent") is not None:
+        agents = [c for c in devices.findall("channel")
+                  if c.find("target") is not None and c.find("target").get("name") == AGENT_CHANNEL]
+        if after["guest_agent"] and not agents:
+            _insert_device(devices, _agent_element())
+        if not after["guest_agent"]:
+            for elem in agents:
+                devices.remove(elem)
+    set_metadata(root, meta)
+    apply_overrides(root, after.get("xml_overrides") or [])
+    return ET.tostring(root, encoding="unicode")
+
+
+def _replace_drive(devices, target, media, bus):
+    old = None
+    for elem in devices.findall("disk"):
+        tgt = elem.find("target")
+        if elem.get("device") == "cdrom" and tgt is not None and tgt.get("dev") == target:
+            old = elem
+            devices.remove(elem)
+    if media is None:
+        return
+    _insert_device(devices, cdrom_element(media, bus, target), _address(old) if old is not None else None)
+
+
+# ---- xml_overrides -----------------------------------------------------------------------------
+_STEP = re.compile(r"^[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?$")
+
+
+def override_path(xpath):
+    """The ElementTree path of an override, relative to <domain> (``/domain/…`` and ``./…`` work)."""
+    path = xpath.strip()
+    if path.startswith("/domain/"):
+        path = "./" + path[len("/domain/"):]
+    elif not path.startswith("./"):
+        path = "./" + path.lstrip("/")
+    return path
+
+
+def check_override(override):
+    """A reason the override's XPath cannot be used, or None."""
+    path = override_path(override["xpath"])
+    try:
+        ET.Element("domain").findall(path)
+    except (SyntaxError, KeyError, TypeError) as err:
+        return "is not a usable XPath (the ElementTree subset): %s" % err
+    return None
+
+
+def _creatable(path):
+    steps = path[2:].split("/")
+    return all(_STEP.match(step) for step in steps)
+
+
+def apply_overrides(root, overrides):
+    for override in overrides:
+        path = override_path(override["xpath"])
+        if override.get("state") == "absent":
+            doomed = root.findall(path)
+            for parent in list(root.iter()):
+                for elem in list(parent):
+                    if any(elem is d for d in doomed):
+                        parent.remove(elem)
+            continue
+        elem = root.find(path)
+        if elem is None:
+            if not _creatable(path):
+                continue  # nothing matches a predicate path: there is nothing to set
+            elem = root
+            for step in path[2:].split("/"):
+                found = elem.find(step)
+                elem = found if found is not None else ET.SubElement(elem, step)
+        for key, value in (override.get("attributes") or {}).items():
+            elem.set(key, str(value))
+        if override.get("text") is not None:
+            elem.text = str(override["text"])
+        if override.get("xml"):
+            elem.append(ET.fromstring(override["xml"]))
+
+
+def override_satisfied(root, override):
+    """Whether the definition already looks as the override asks: True, False, or None when
+    nothing matches an XPath with predicates (so there is nothing the override could change)."""
+    path = override_path(override["xpath"])
+    found = root.findall(path)
+    if override.get("state") == "absent":
+        return not found
+    if not found:
+        return False if _creatable(path) else None
+    elem = found[0]
+    for key, value in (override.get("attributes") or {}).items():
+        if elem.get(key) != str(value):
+            return False
+    if override.get("text") is not None and (elem.text or "").strip() != str(override["text"]).strip():
+        return False
+    if override.get("xml"):
+        want = ET.fromstring(override["xml"])
+        if not any(_same_tree(want, c) for c in elem):
+            return False
+    return True
+
+
+def _same_tree(want, have):
+    """``have`` has every attribute, text and child ``want`` has (libvirt may add more)."""
+    if want.tag != have.tag:
+        return False
+    if any(have.get(k) != v for k, v in want.attrib.items()):
+        return False
+    if (want.text or "").strip() and (want.text or "").strip() != (have.text or "").strip():
+        return False
+    return all(any(_same_tree(w, h) for h in have) for w in want)
+
+
+def overrides_satisfied(text, overrides):
+    root = ET.fromstring(text)
+    return [override_satisfied(root, o) for o in overrides]
