@@ -196,9 +196,9 @@ options:
         default: false
   cdrom:
     description:
-      - A CD-ROM drive and its media, on SATA (q35) or IDE (pc). V({path: /x.iso}) for a file on
-        the hypervisor, V({volume: x.iso, pool: isos}) for a volume, V({}) for an empty drive,
-        V({drive: false}) for no drive. Boot from it with O(boot).
+      - "A CD-ROM drive and its media, on SATA (q35) or IDE (pc): O(cdrom.path) for an ISO file on
+        the hypervisor, O(cdrom.volume) and O(cdrom.pool) for an ISO volume, an empty dict for an
+        empty drive, O(cdrom.drive=false) for no drive. Boot from it with O(boot)."
       - "Update: changing the media is live; adding or removing the drive is restart."
     type: dict
     suboptions:
@@ -216,8 +216,8 @@ options:
         type: bool
   boot:
     description:
-      - Boot order: a list of V(hd), V(cdrom), V(network). V([hd]) when creating. V([cdrom, hd])
-        is the declarative form of C(qemu-system-x86_64 -boot d).
+      - "Boot order: a list of V(hd), V(cdrom), V(network); V(hd) alone when creating. V(cdrom)
+        then V(hd) is the declarative form of C(qemu-system-x86_64 -boot d)."
       - "Update: restart."
     type: list
     elements: str
@@ -490,7 +490,7 @@ instance:
       type: list
       elements: dict
     cdrom:
-      description: The CD-ROM media (C(path), or C(pool) and C(volume)); V({}) when empty; null
+      description: The CD-ROM media (C(path), or C(pool) and C(volume)); empty when the drive is empty; null
         without a drive.
       type: dict
     nics:

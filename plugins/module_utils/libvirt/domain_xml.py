@@ -156,7 +156,8 @@ def build(spec):
             ET.SubElement(fw, "feature", {"enabled": "yes", "name": "enrolled-keys"})
             ET.SubElement(features, "smm", {"state": "on"})
     _set_boot(os_elem, spec["boot"])
-    ET.SubElement(os_elem, "bios", {"useserial": "yes"})
+    if spec["firmware"] != "uefi":  # SeaBIOS prints nothing without graphics unless told to
+        ET.SubElement(os_elem, "bios", {"useserial": "yes"})
     _set_cpu(root, spec.get("cpu"))
     ET.SubElement(root, "on_poweroff").text = "destroy"
     ET.SubElement(root, "on_reboot").text = "restart"
@@ -181,9 +182,12 @@ def build(spec):
         ET.SubElement(devices, "video").append(ET.Element("model", {"type": "virtio"}))
     ET.SubElement(devices, "memballoon", {"model": "virtio"})
     if bus == "sata":
-        # q35 hot-plugs into free PCIe root ports only: keep some spare for disks and NICs.
+        # q35 hot-plugs into free PCIe root ports only. libvirt gives each PCIe device a root
+        # port, taking the ones defined here first and adding none spare: define one per device
+        # (disks, NICs, and up to 4 of its own: balloon, virtio-serial, USB, video) plus the spares.
         ET.SubElement(devices, "controller", {"type": "pci", "index": "0", "model": "pcie-root"})
-        for _ in range(spec.get("hotplug_slots", 0)):
+        used = len(spec["disks"]) + len(spec["nics"]) + 4
+        for _port in range(used + spec.get("hotplug_slots", 0)):
             ET.SubElement(devices, "controller", {"type": "pci", "model": "pcie-root-port"})
     set_metadata(root, spec["meta"])
     apply_overrides(root, spec.get("xml_overrides") or [])
@@ -229,7 +233,7 @@ def set_metadata(root, meta):
 def metadata_element(meta):
     elem = ET.Element(q("instance"))
     spec = ET.SubElement(elem, q("spec"))
-    for key in ("machine", "virt_type"):
+    for key in ("machine", "virt_type", "pool"):
         if meta.get(key):
             spec.set(key, meta[key])
     for vol in meta.get("owned") or []:
@@ -244,7 +248,7 @@ def metadata_element(meta):
 
 
 def read_metadata(root):
-    meta = {"machine": None, "virt_type": None, "owned": [], "seed": None, "overrides": []}
+    meta = {"machine": None, "virt_type": None, "pool": None, "owned": [], "seed": None, "overrides": []}
     elem = root.find("metadata/" + q("instance"))
     if elem is None:
         return meta
@@ -252,19 +256,24 @@ def read_metadata(root):
     if spec is not None:
         meta["machine"] = spec.get("machine")
         meta["virt_type"] = spec.get("virt_type")
+        meta["pool"] = spec.get("pool")
     meta["owned"] = [{"pool": o.get("pool"), "volume": o.get("volume")} for o in elem.findall(q("owned"))]
     seed = elem.find(q("seed"))
     if seed is not None:
         meta["seed"] = {"pool": seed.get("pool"), "volume": seed.get("volume"), "sha256": seed.get("sha256")}
+    if meta["pool"] is None:  # defined before the pool was recorded: the pool of its own volumes
+        mine = meta["owned"] + ([meta["seed"]] if meta["seed"] else [])
+        meta["pool"] = mine[0]["pool"] if mine else None
     meta["overrides"] = [o.get("xpath") for o in elem.findall(q("override"))]
     return meta
 
 
 def pending_xml(fields):
-    """The live-only metadata that remembers changes waiting for the next boot."""
-    elem = ET.Element("{%s}pending" % PENDING_NS)
+    """The live-only metadata that remembers changes waiting for the next boot.  Written without a
+    namespace: virDomainSetMetadata puts it into PENDING_NS itself."""
+    elem = ET.Element("pending")
     for field in sorted(set(fields)):
-        ET.SubElement(elem, "{%s}field" % PENDING_NS, {"name": field})
+        ET.SubElement(elem, "field", {"name": field})
     return ET.tostring(elem, encoding="unicode")
 
 
@@ -272,7 +281,8 @@ def read_pending(root):
     elem = root.find("metadata/{%s}pending" % PENDING_NS)
     if elem is None:
         return []
-    return sorted(f.get("name") for f in elem.findall("{%s}field" % PENDING_NS))
+    fields = elem.findall("{%s}field" % PENDING_NS) + elem.findall("field")
+    return sorted(set(f.get("name") for f in fields))
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -363,9 +373,7 @@ def parse(text, seed_targets=None):
         source = iface.find("source")
         model = iface.find("model")
         nics.append({
-            "type": iface.get("type"),
             "network": source.get("network") if source is not None else None,
-            "bridge": source.get("bridge") if source is not None else None,
             "mac": mac.get("address").lower() if mac is not None and mac.get("address") else None,
             "model": model.get("type") if model is not None else None,
         })
@@ -543,11 +551,14 @@ def override_path(xpath):
 
 def check_override(override):
     """A reason the override's XPath cannot be used, or None."""
+    if "//" in override["xpath"]:
+        return "must name a path from <domain> (no '//')"
     path = override_path(override["xpath"])
     try:
         ET.Element("domain").findall(path)
     except (SyntaxError, KeyError, TypeError) as err:
-        return "is not a usable XPath (the ElementTree subset): %s" % err
+        return "is not a usable XPath (the ElementTree subset: steps, [@attr='value'], [n]): %s" % (
+            err if str(err) and "NoneType" not in str(err) else "unbalanced or unsupported predicate")
     return None
 
 
@@ -579,7 +590,9 @@ def apply_overrides(root, overrides):
         if override.get("text") is not None:
             elem.text = str(override["text"])
         if override.get("xml"):
-            elem.append(ET.fromstring(override["xml"]))
+            want = ET.fromstring(override["xml"])
+            if not any(_same_tree(want, c) for c in elem):
+                elem.append(want)
 
 
 def override_satisfied(root, override):

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.converge.virt.plugins.module_utils import cloudinit
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
-    BackendError, Conflict, NotFound, Timeout,
+    BackendError, NotFound, Problems, Timeout,
 )
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import domain_xml, storage
@@ -29,10 +29,11 @@ from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection i
     translated,
 )
 from ansible_collections.converge.virt.plugins.module_utils.resources.instance import (
-    KIND, InstanceWorld, seed_volume_name,
+    KIND, InstanceWorld, resolve_pools, seed_volume_name,
 )
 
 _POLL = 0.5
+_PRESS_EVERY = 5
 _CONSOLE_TAIL = 25
 PROBE_KERNEL_ENV = "CONVERGE_VIRT_PROBE_KERNEL"
 _PROBE_SECONDS = 20
@@ -54,6 +55,7 @@ class InstanceDriver(Driver):
         self.local = run_command is not None
         self.lv = require_libvirt()
         self._warnings = []
+        self._stale = {}  # leases seen before this run started the guest (see _has_ip)
 
     # ---- reading ----------------------------------------------------------------------------
     def _lookup(self, name):
@@ -91,6 +93,8 @@ class InstanceDriver(Driver):
                 if chan.get("name") == domain_xml.AGENT_CHANNEL and chan.get("state") == "connected":
                     state["agent_connected"] = True
             live_state = domain_xml.parse(live)
+            # With firmware autoselection libvirt fills in the nvram path when the guest starts.
+            state["nvram"] = state["nvram"] or live_state["nvram"]
             state["interfaces"] = [{"mac": n["mac"], "network": n["network"], "ips": []}
                                    for n in live_state["nics"]]
             self._addresses(dom, state)
@@ -153,6 +157,7 @@ class InstanceDriver(Driver):
         world = InstanceWorld(current=current)
         if desired is None or desired["state"] == "absent":
             return world
+        resolve_pools(desired, current)
         with translated("list networks", KIND, name):
             world.networks = set(n.name() for n in self.conn.listAllNetworks(0))
         wanted = set()
@@ -365,16 +370,23 @@ class InstanceDriver(Driver):
         spec = after["spec"]
         created = []
         dom = None
+        seed = None
+        if spec.get("cloud_init"):
+            seed = {"pool": spec["pool"], "volume": seed_volume_name(spec["name"]),
+                    "sha256": spec["cloud_init"]["sha256"]}
+        meta = {"machine": after["machine"], "virt_type": spec["virt_type"], "pool": spec.get("pool"),
+                "owned": [{"pool": d["pool"], "volume": d["volume"]} for d in after["disks"] if d["owned"]],
+                "seed": seed, "overrides": [o["xpath"] for o in after["xml_overrides"]]}
+        build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
+                     meta=meta, hotplug_slots=spec["hotplug_slots"])
+        xml = domain_xml.build(build)
+        _check_overrides(xml, after["xml_overrides"], after["name"])
         try:
             self._create_volumes(plan.facts["create_volumes"], created)
-            seed = self._write_seed(spec, created) if spec.get("cloud_init") else None
-            meta = {"machine": after["machine"], "virt_type": spec["virt_type"],
-                    "owned": [{"pool": d["pool"], "volume": d["volume"]} for d in after["disks"] if d["owned"]],
-                    "seed": seed, "overrides": [o["xpath"] for o in after["xml_overrides"]]}
-            build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
-                         meta=meta, hotplug_slots=spec["hotplug_slots"])
+            if seed:
+                self._write_seed(spec, created)
             with translated("define instance %s" % after["name"], KIND, after["name"]):
-                dom = self.conn.defineXML(domain_xml.build(build))
+                dom = self.conn.defineXML(xml)
             if after.get("autostart"):
                 with translated("set autostart of instance %s" % after["name"], KIND, after["name"]):
                     dom.setAutostart(1)
@@ -436,6 +448,7 @@ class InstanceDriver(Driver):
             seed = self._write_seed(spec)
         owned = [o for o in old["meta"]["owned"]] + created
         meta = {"machine": after["machine"], "virt_type": spec["virt_type"], "owned": owned, "seed": seed,
+                "pool": spec.get("pool") or old["meta"].get("pool"),
                 "overrides": [o["xpath"] for o in after.get("xml_overrides") or []]}
         build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
                      meta=meta, hotplug_slots=spec.get("hotplug_slots", 4))
@@ -495,7 +508,11 @@ class InstanceDriver(Driver):
             with translated("set autostart of instance %s" % name, KIND, name):
                 dom.setAutostart(1 if after["autostart"] else 0)
         if live_ok:
-            self._live_changes(dom, plan, current)
+            # Hot-plugged NICs get the MACs libvirt just generated for the definition, so the
+            # running guest and its definition agree (and a later unplug finds the device).
+            with translated("read instance %s" % name, KIND, name):
+                defined = domain_xml.parse(dom.XMLDesc(self.lv.VIR_DOMAIN_XML_INACTIVE))
+            self._live_changes(dom, plan, current, defined)
         if running and not facts["restart"] and after["state"] != "stopped":
             self._mark_pending(dom, facts["pending_after"])
         if facts["restart"]:
@@ -516,7 +533,7 @@ class InstanceDriver(Driver):
         with translated("grow volume %s/%s" % (grow["pool"], grow["volume"]), KIND, dom.name()):
             vol.resize(capacity, 0)
 
-    def _live_changes(self, dom, plan, current):
+    def _live_changes(self, dom, plan, current, defined):
         lv = self.lv
         live = lv.VIR_DOMAIN_AFFECT_LIVE
         name = dom.name()
@@ -541,18 +558,20 @@ class InstanceDriver(Driver):
                         if elem is not None:
                             self._detach(dom, elem, "disk %s" % target)
                 elif path.startswith("nics["):
-                    self._live_nic(dom, root, change, after)
+                    self._live_nic(dom, root, change, after, defined)
                 elif path == "cdrom":
                     bus = domain_xml.cdrom_bus(current["machine"])
                     elem = domain_xml.cdrom_element(after["cdrom"], bus, domain_xml.CDROM_TARGET[bus])
                     dom.updateDeviceFlags(ET.tostring(elem, encoding="unicode"), live)
 
-    def _live_nic(self, dom, root, change, after):
+    def _live_nic(self, dom, root, change, after, defined):
         live = self.lv.VIR_DOMAIN_AFFECT_LIVE
         index = int(change.path[len("nics["):-1])
+        nic = dict(after["nics"][index]) if index < len(after["nics"]) else {}
+        if not nic.get("mac") and index < len(defined["nics"]):
+            nic["mac"] = defined["nics"][index]["mac"]
         if change.op == "add":
-            dom.attachDeviceFlags(ET.tostring(domain_xml.interface_element(after["nics"][index]),
-                                              encoding="unicode"), live)
+            dom.attachDeviceFlags(ET.tostring(domain_xml.interface_element(nic), encoding="unicode"), live)
             return
         mac = change.before["mac"]
         elem = None
@@ -564,8 +583,8 @@ class InstanceDriver(Driver):
         if change.op == "remove":
             self._detach(dom, elem, "NIC %s" % mac)
         else:
-            new = domain_xml.interface_element(after["nics"][index])
-            dom.updateDeviceFlags(ET.tostring(new, encoding="unicode"), live)
+            nic["mac"] = mac
+            dom.updateDeviceFlags(ET.tostring(domain_xml.interface_element(nic), encoding="unicode"), live)
 
     def _detach(self, dom, elem, what):
         """Unplug a device and wait (up to 20 s) for the guest to release it."""
@@ -601,6 +620,7 @@ class InstanceDriver(Driver):
             if want == "stopped":
                 self._stop(dom, facts["stop_timeout"])
             elif have == "stopped":
+                self._mark_leases(dom)
                 dom.createWithFlags(lv.VIR_DOMAIN_START_PAUSED if want == "paused" else 0)
             elif want == "paused":
                 dom.suspend()
@@ -617,11 +637,19 @@ class InstanceDriver(Driver):
             with translated("resume instance %s to shut it down" % name, KIND, name):
                 dom.resume()
         deadline = time.time() + timeout
-        try:
-            dom.shutdownFlags(lv.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
-        except lv.libvirtError:
-            deadline = time.time()  # the guest cannot take ACPI requests: power it off
+        pressed = 0
         while time.time() < deadline:
+            # The button is pressed again every few seconds: a guest still booting (or busy)
+            # misses a press the way a real machine would.
+            if time.time() - pressed >= _PRESS_EVERY:
+                pressed = time.time()
+                try:
+                    dom.shutdownFlags(lv.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
+                except lv.libvirtError:
+                    if not dom.isActive():
+                        return
+                    if not pressed:
+                        break  # the guest cannot take ACPI requests: power it off
             try:
                 if not dom.isActive():
                     return
@@ -668,15 +696,45 @@ class InstanceDriver(Driver):
                 ": last lines of %s:\n%s" % (console, tail) if tail else " (%s)" % (console or "no console log")),
             details={"console_tail": tail.splitlines() if tail else []})
 
+    def _leases(self, dom):
+        """{(mac, ip): expiry} of the DHCP leases of the instance's libvirt networks."""
+        root = ET.fromstring(dom.XMLDesc(0))
+        result = {}
+        for iface in root.findall("devices/interface"):
+            mac = iface.find("mac")
+            source = iface.find("source")
+            if mac is None or source is None or not source.get("network"):
+                continue
+            try:
+                leases = self.conn.networkLookupByName(source.get("network")).DHCPLeases(mac.get("address"), 0)
+            except self.lv.libvirtError:
+                continue
+            for lease in leases or []:
+                if lease.get("type") == self.lv.VIR_IP_ADDR_TYPE_IPV4 and lease.get("ipaddr"):
+                    result[(mac.get("address").lower(), lease["ipaddr"])] = lease.get("expirytime")
+        return result
+
+    def _mark_leases(self, dom):
+        """Remember the leases before (re)starting the guest: only new or renewed ones prove it is up."""
+        try:
+            self._stale = self._leases(dom)
+        except self.lv.libvirtError:
+            self._stale = {}
+
     def _has_ip(self, dom):
+        fresh = [key for key, expiry in self._leases(dom).items() if self._stale.get(key) != expiry]
+        if fresh:
+            return True
         state = {"interfaces": [], "agent_connected": False}
         root = ET.fromstring(dom.XMLDesc(0))
-        for iface in root.findall("devices/interface/mac"):
-            state["interfaces"].append({"mac": iface.get("address").lower(), "ips": []})
         for chan in root.findall("devices/channel/target"):
             if chan.get("name") == domain_xml.AGENT_CHANNEL and chan.get("state") == "connected":
                 state["agent_connected"] = True
-        self._addresses(dom, state)
+        if not state["agent_connected"]:
+            return False
+        for iface in root.findall("devices/interface/mac"):
+            state["interfaces"].append({"mac": iface.get("address").lower(), "ips": []})
+        self._addresses(dom, state, agent=True)
         return any(":" not in ip for ip in state["ips"])
 
     def _agent_answers(self, dom):
@@ -705,6 +763,17 @@ class InstanceDriver(Driver):
             return ""
         text = "\n".join(data.replace("\r", "").splitlines()[-lines:])
         return "".join(c for c in text if c == "\n" or c.isprintable())
+
+
+def _check_overrides(xml, overrides, name):
+    """Refuse, before anything is created, overrides that select nothing they could change."""
+    problems = Problems()
+    for index, status in enumerate(domain_xml.overrides_satisfied(xml, overrides)):
+        if status is None:
+            problems.add("xml_overrides[%d].xpath" % index,
+                         "%r matches nothing in the definition, and a path with predicates cannot be "
+                         "created" % overrides[index]["xpath"])
+    problems.raise_if_any(KIND, name)
 
 
 def _live_disk(root, target):
@@ -755,5 +824,3 @@ def _write_json(path, data):
     except (IOError, OSError):
         pass
 
-
-__all__ = ["InstanceDriver", "Conflict"]

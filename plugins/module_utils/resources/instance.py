@@ -96,6 +96,22 @@ def owned_volume_name(name, target):
     return "%s-%s.qcow2" % (name, target)
 
 
+def resolve_pools(desired, current):
+    """Fill in the pools the spec leaves to the instance: the instance's ``pool`` defaults to the
+    one recorded when it was created, and each disk's (and image's) pool to the instance's."""
+    if desired.get("state") == "absent":
+        return desired
+    if desired.get("pool") is None and current is not None:
+        desired["pool"] = current["meta"].get("pool")
+    for disk in desired.get("disks") or []:
+        if disk["pool"] is None:
+            old = [d for d in (current or {}).get("disks") or [] if d["target"] == disk["target"]]
+            disk["pool"] = desired["pool"] or (old[0]["pool"] if old else None)
+        if disk["image_pool"] is None:
+            disk["image_pool"] = disk["pool"]
+    return desired
+
+
 class InstancePlanner(Planner):
     kind = KIND
     schema = {}  # compared by hand below: effects depend on the running guest and the maxima
@@ -140,7 +156,7 @@ class InstancePlanner(Planner):
         desired["virt_type"] = _choice(params.get("virt_type") or "auto", "virt_type", VIRT_TYPES, problems)
         desired["firmware"] = _choice(params.get("firmware"), "firmware", FIRMWARES, problems)
         desired["secure_boot"] = params.get("secure_boot")
-        if desired["secure_boot"] and desired["firmware"] not in (None, "uefi"):
+        if desired["secure_boot"] and desired["firmware"] == "bios":
             problems.add("secure_boot", "needs firmware: uefi")
         if desired["secure_boot"] and machine is not None and not _is_q35(machine):
             problems.add("secure_boot", "needs a q35 machine (secure boot needs SMM)")
@@ -167,8 +183,6 @@ class InstancePlanner(Planner):
             problems.add("wait_for", "agent needs guest_agent: true (the channel the agent talks on)")
         if state == "stopped" and desired["wait_for"] != "none":
             problems.add("wait_for", "a stopped instance has nothing to wait for")
-        if desired["cloud_init"] is not None and desired["pool"] is None:
-            problems.add("pool", "is required with cloud_init: the seed ISO is a volume of this pool")
         problems.raise_if_any(KIND, params.get("name"))
         return desired
 
@@ -242,9 +256,7 @@ class InstancePlanner(Planner):
                 problems.add(field + ".target", "%s is reserved for the CD-ROM and the cloud-init seed" % target)
             owned = item.get("image") is not None or item.get("size") is not None
             disk_pool = item.get("pool") or pool
-            if disk_pool is None:
-                problems.add(field + ".pool", "is required (or set the instance's pool)")
-            else:
+            if disk_pool is not None:  # else the instance's pool (resolved against the host)
                 disk_pool = validate.resource_name(disk_pool, field + ".pool", problems)
             volume = item.get("volume")
             if volume is None:
@@ -268,7 +280,7 @@ class InstancePlanner(Planner):
                 problems.add(field + ".serial", "%r must be at most 20 printable characters" % serial)
             result.append({
                 "target": target, "bus": bus, "pool": disk_pool, "volume": volume, "owned": owned,
-                "image": image, "image_pool": item.get("image_pool") or disk_pool,
+                "image": image, "image_pool": item.get("image_pool"),
                 "size": validate.size(item.get("size"), field + ".size", problems),
                 "format": fmt or ("qcow2" if owned else None),
                 "serial": str(serial) if serial is not None else None,
@@ -415,9 +427,14 @@ class InstancePlanner(Planner):
         current_owned = set()
         if world.current is not None:
             current_owned = set((o["pool"], o["volume"]) for o in world.current["meta"]["owned"])
+        if desired.get("cloud_init") is not None and desired["pool"] is None:
+            problems.add("pool", "is required with cloud_init: the seed ISO is a volume of this pool")
         for index, disk in enumerate(desired.get("disks") or []):
             field = "disks[%d]" % index
-            if disk["pool"] is None or disk["volume"] is None:
+            if disk["pool"] is None:
+                problems.add(field + ".pool", "is required (or set the instance's pool)")
+                continue
+            if disk["volume"] is None:
                 continue
             if world.pools.get(disk["pool"]) is None:
                 problems.add(field + ".pool", "storage pool %r does not exist" % disk["pool"])
@@ -466,9 +483,29 @@ class InstancePlanner(Planner):
                 problems.add("xml_overrides[%d].xpath" % index,
                              "%r matches nothing in the definition, and a path with predicates cannot be "
                              "created" % desired["xml_overrides"][index]["xpath"])
+        if desired.get("secure_boot") and world.current is None and desired.get("firmware") != "uefi":
+            problems.add("secure_boot", "needs firmware: uefi")
+        machine = desired.get("machine") or (world.current or {}).get("machine") or "q35"
+        for index, disk in enumerate(desired.get("disks") or []):
+            if disk["bus"] != "ide":
+                continue
+            if _is_q35(machine):
+                problems.add("disks[%d].bus" % index, "ide does not exist on a q35 machine (use sata, or "
+                                                      "machine: pc)")
+            elif disk["target"] not in ("hda", "hdb"):
+                problems.add("disks[%d].target" % index, "%s: the pc machine's one IDE controller takes hda "
+                                                         "and hdb (hdc and hdd hold the CD-ROM and the seed)"
+                             % disk["target"])
         memory = desired.get("memory")
         max_memory = desired.get("max_memory")
         if world.current is not None:
+            if max_memory and memory is None and max_memory < world.current["memory"]:
+                problems.add("max_memory", "%s is less than the instance's memory (%s); lower memory too"
+                             % (validate.human_size(max_memory), validate.human_size(world.current["memory"])))
+            if desired.get("max_vcpus") and desired.get("vcpus") is None \
+                    and desired["max_vcpus"] < world.current["vcpus"]:
+                problems.add("max_vcpus", "%d is less than the instance's vcpus (%d); lower vcpus too"
+                             % (desired["max_vcpus"], world.current["vcpus"]))
             if memory and max_memory is None and memory > world.current["max_memory"]:
                 problems.add("memory", "%s is more than the instance's max_memory (%s); raise max_memory "
                                        "too (takes effect at the next boot)" % (
@@ -561,11 +598,17 @@ class InstancePlanner(Planner):
         current = world.current
         merged = dict(desired)
         for key in ("vcpus", "max_vcpus", "memory", "max_memory", "cpu", "boot", "graphics", "autostart",
-                    "guest_agent"):
+                    "guest_agent", "firmware", "secure_boot"):
             if merged.get(key) is None:
                 merged[key] = current.get(key)
+        if merged.get("machine") is None:
+            merged["machine"] = current["meta"].get("machine") or current["machine"]
+        owned_now = set((o["pool"], o["volume"]) for o in current["meta"]["owned"])
         if merged.get("disks") is None:
-            merged["disks"] = [dict(d, owned=False, image=None, size=None) for d in current["disks"]]
+            merged["disks"] = [dict(d, owned=False, image=None, size=None, image_pool=None) for d in current["disks"]]
+        # Disks the instance owns already exist: they are kept as they are, not created again.
+        merged["disks"] = [dict(d, owned=(d["pool"], d["volume"]) in owned_now or (
+            d["owned"] and world.volumes.get((d["pool"], d["volume"])) is None)) for d in merged["disks"]]
         if merged.get("nics") is None:
             merged["nics"] = copy.deepcopy(current["nics"])
         for index, nic in enumerate(merged["nics"]):
@@ -584,7 +627,9 @@ class InstancePlanner(Planner):
         text = ("instance %s is undefined and defined again (%s): the guest is stopped and started; its "
                 "disks are kept" % (desired["name"], ", ".join(c.path for c in replace)))
         facts = self._facts(desired, after, running_before=current["state"] != "stopped")
-        facts.update({"replace": True, "create_volumes": self._owned_to_create(merged, world, after),
+        to_create = [v for v in self._owned_to_create(merged, world, after)
+                     if (v["pool"], v["volume"]) not in owned_now]
+        facts.update({"replace": True, "create_volumes": to_create,
                       "keep_owned": owned, "warnings": [text] + list(world.warnings)})
         return Plan(KIND, desired["name"], UPDATE, replace, before=_public_state(current),
                     after=_public_after(after), desired=dict(after, spec=merged), notes=[text], facts=facts)
