@@ -46,8 +46,8 @@ cv_start_libvirtd() {
   cv_log "starting virtlogd and libvirtd (no systemd here)"
   pgrep -x virtlogd >/dev/null || virtlogd -d
   pgrep -x libvirtd >/dev/null || libvirtd -d
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     virsh -c qemu:///system version >/dev/null 2>&1 && return 0
     sleep 0.5
   done
@@ -65,7 +65,7 @@ cv_python_for() {
   for cand in "${CONVERGE_VIRT_PYTHON:-}" "$(command -v "python$want" 2>/dev/null)" \
               "$(pyenv root 2>/dev/null)"/versions/"$want"*/bin/python3 \
               "$HOME"/.pyenv/versions/"$want"*/bin/python3 /usr/bin/python3; do
-    [ -n "$cand" ] && [ -x "$cand" ] || continue
+    if [ -z "$cand" ] || [ ! -x "$cand" ]; then continue; fi
     if "$cand" -c "import sys; sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$want' else 1)" 2>/dev/null; then
       echo "$cand"; return 0
     fi

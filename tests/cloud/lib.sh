@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared settings for the local test cloud; sourced by the other scripts.
+# Shared settings for the local test cloud; sourced by the other scripts (which use the variables).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 CLOUD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

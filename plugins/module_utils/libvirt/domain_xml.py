@@ -240,8 +240,7 @@ def metadata_element(meta):
         ET.SubElement(elem, q("owned"), {"pool": vol["pool"], "volume": vol["volume"]})
     if meta.get("seed"):
         seed = meta["seed"]
-        ET.SubElement(elem, q("seed"), {"pool": seed["pool"], "volume": seed["volume"],
-                                         "sha256": seed["sha256"]})
+        ET.SubElement(elem, q("seed"), {"pool": seed["pool"], "volume": seed["volume"], "sha256": seed["sha256"]})
     for override in meta.get("overrides") or []:
         ET.SubElement(elem, q("override"), {"xpath": override})
     return elem
@@ -418,7 +417,7 @@ def parse(text, seed_targets=None):
         "nvram": (os_elem.find("nvram").text if os_elem is not None and os_elem.find("nvram") is not None
                   else None),
         "meta": meta,
-        "overrides_applied": [o for o in meta.get("overrides") or []],
+        "overrides_applied": list(meta.get("overrides") or []),
     }
 
 

@@ -446,7 +446,7 @@ class InstanceDriver(Driver):
         seed = old["meta"].get("seed")
         if spec.get("cloud_init"):
             seed = self._write_seed(spec)
-        owned = [o for o in old["meta"]["owned"]] + created
+        owned = list(old["meta"]["owned"]) + created
         meta = {"machine": after["machine"], "virt_type": spec["virt_type"], "owned": owned, "seed": seed,
                 "pool": spec.get("pool") or old["meta"].get("pool"),
                 "overrides": [o["xpath"] for o in after.get("xml_overrides") or []]}
@@ -484,8 +484,8 @@ class InstanceDriver(Driver):
         for grow in facts["grow"]:
             self._grow(dom, grow, running)
         if facts["define"]:
-            edits = dict((k, after[k]) for k in ("vcpus", "max_vcpus", "memory", "max_memory", "boot",
-                                                  "graphics", "guest_agent") if spec.get(k) is not None)
+            edits = dict((k, after[k]) for k in ("vcpus", "max_vcpus", "memory", "max_memory", "boot", "graphics",
+                                                 "guest_agent") if spec.get(k) is not None)
             if spec.get("virt_type") not in (None, "auto"):
                 edits["virt_type"] = spec["virt_type"]
             if spec.get("cpu") is not None:
@@ -823,4 +823,3 @@ def _write_json(path, data):
         os.rename(tmp, path)
     except (IOError, OSError):
         pass
-

@@ -682,7 +682,7 @@ class InstancePlanner(Planner):
                     changes.append(Change("xml_overrides[%s]" % override["xpath"], "modify", None,
                                           _show_override(override), RESTART))
             after["xml_overrides"] = desired["xml_overrides"]
-        config_changes = [c for c in changes]
+        config_changes = list(changes)
         # The state the guest should be in.
         want_state = desired["state"]
         if want_state != current["state"]:
