@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root) and runs every test: unit, integration against the
-# real libvirtd, the README's example, ansible-test sanity and the benchmark, on ansible-core
+# real libvirtd, the README's example, ansible-test sanity and the benchmarks, on ansible-core
 # 2.21/Python 3.13 and 2.19/Python 3.11; then the local OpenStack cloud's smoke test (tests/cloud).
 #   bash hack/test.sh                  # everything, both legs
 #   LEGS=2.21 bash hack/test.sh        # one leg
@@ -29,7 +29,7 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^storage benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)' \
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)' \
       "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
@@ -66,6 +66,8 @@ for leg in $LEGS; do
             "$venv/bin/python" "$CV_ROOT/tests/bench/network_bench.py" --venv "$venv" --collections "$collections_root"
           run_stage "benchmark: 20 linked clones vs 20 full copies of a 1 GiB base (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/storage_bench.py" --venv "$venv" --collections "$collections_root"
+          run_stage "benchmark: 10 instances from nothing to an IP each, then a no-op (ansible-core $leg)" \
+            "$venv/bin/python" "$CV_ROOT/tests/bench/instance_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
       cloud) ;;  # once, after the legs
       *) cv_die "unknown stage $stage" ;;
