@@ -8,6 +8,7 @@ the host has it, and is skipped otherwise)."""
 from __future__ import annotations
 
 import copy
+import pathlib
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -23,104 +24,12 @@ GIB = 1024 ** 3
 MIB = 1024 ** 2
 SHA = "fb7481fa55b0d4369e1d01d559cba2db8aafc720d8eecd2b462c64c143dfe001"
 MAC = "52:54:00:45:f0:6e"
+FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "q35-domain.xml"
 
 # `virsh dumpxml --inactive` of a q35 instance the collection defined (trimmed: fewer root ports),
 # as libvirt 9.0 returns it: versioned machine, default CPU model, controllers, addresses, a
 # generated MAC, the console log copied to <console>, input and audio devices, no vcpu current.
-SMOKE_XML = """
-<domain type='qemu'>
-  <name>cvt-smoke-vm</name>
-  <uuid>3e85ca70-e6ef-4462-ba5f-41d2f529eb30</uuid>
-  <metadata xmlns:cv="https://converge-virt.github.io/xmlns/instance/1">
-    <cv:instance>
-      <cv:spec machine="q35" virt_type="qemu"/>
-      <cv:owned pool="cvt-smoke" volume="cvt-smoke-vm-vda.qcow2"/>
-      <cv:seed pool="cvt-smoke" volume="cvt-smoke-vm-cidata.iso" sha256="%(sha)s"/>
-    </cv:instance>
-  </metadata>
-  <memory unit='KiB'>131072</memory>
-  <currentMemory unit='KiB'>131072</currentMemory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
-    <boot dev='hd'/>
-    <bios useserial='yes'/>
-  </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-  <cpu mode='custom' match='exact' check='none'>
-    <model fallback='forbid'>qemu64</model>
-  </cpu>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='volume' device='disk'>
-      <driver name='qemu' type='qcow2' discard='unmap'/>
-      <source pool='cvt-smoke' volume='cvt-smoke-vm-vda.qcow2'/>
-      <target dev='vda' bus='virtio'/>
-      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
-    </disk>
-    <disk type='volume' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <source pool='cvt-smoke' volume='cvt-smoke-vm-cidata.iso'/>
-      <target dev='sdf' bus='sata'/>
-      <readonly/>
-      <address type='drive' controller='0' bus='0' target='0' unit='5'/>
-    </disk>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'>
-      <model name='pcie-root-port'/>
-      <target chassis='1' port='0x8'/>
-      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0' multifunction='on'/>
-    </controller>
-    <controller type='pci' index='2' model='pcie-root-port'>
-      <model name='pcie-root-port'/>
-      <target chassis='2' port='0x9'/>
-      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x1'/>
-    </controller>
-    <controller type='usb' index='0' model='qemu-xhci'>
-      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
-    </controller>
-    <controller type='sata' index='0'>
-      <address type='pci' domain='0x0000' bus='0x00' slot='0x1f' function='0x2'/>
-    </controller>
-    <controller type='virtio-serial' index='0'>
-      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>
-    </controller>
-    <interface type='network'>
-      <mac address='52:54:00:45:f0:6e'/>
-      <source network='cvt-smoke-net'/>
-      <model type='virtio'/>
-      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>
-    </interface>
-    <serial type='pty'>
-      <log file='/var/log/libvirt/qemu/cvt-smoke-vm-console.log' append='off'/>
-      <target type='isa-serial' port='0'>
-        <model name='isa-serial'/>
-      </target>
-    </serial>
-    <console type='pty'>
-      <log file='/var/log/libvirt/qemu/cvt-smoke-vm-console.log' append='off'/>
-      <target type='serial' port='0'/>
-    </console>
-    <channel type='unix'>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-      <address type='virtio-serial' controller='0' bus='0' port='1'/>
-    </channel>
-    <input type='mouse' bus='ps2'/>
-    <input type='keyboard' bus='ps2'/>
-    <audio id='1' type='none'/>
-    <memballoon model='virtio'>
-      <address type='pci' domain='0x0000' bus='0x05' slot='0x00' function='0x0'/>
-    </memballoon>
-  </devices>
-</domain>
-""" % {"sha": SHA}
+SMOKE_XML = FIXTURE.read_text()  # shared with the planner tests
 
 # An i440fx (pc) instance in libvirt's expanded form: CD-ROM and seed on IDE (hdc, hdd), a
 # referenced data disk with a serial, VNC graphics with libvirt's listen attribute and video.
