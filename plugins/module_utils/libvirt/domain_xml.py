@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.xmlutil import child
+from ansible_collections.converge.virt.plugins.module_utils.resources.instance import override_path
 
 NS = "https://converge-virt.github.io/xmlns/instance/1"
 PENDING_NS = "https://converge-virt.github.io/xmlns/instance-pending/1"
@@ -30,7 +31,6 @@ AGENT_CHANNEL = "org.qemu.guest_agent.0"
 CDROM_TARGET = {"sata": "sde", "ide": "hdc"}
 SEED_TARGET = {"sata": "sdf", "ide": "hdd"}
 _KIB = 1024
-_TARGET_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
 
 
 def q(tag):
@@ -40,30 +40,6 @@ def q(tag):
 def cdrom_bus(machine):
     """The bus a CD-ROM sits on: SATA on q35, IDE on the i440fx ``pc`` machines."""
     return "ide" if machine and (machine == "pc" or machine.startswith("pc-i440fx")) else "sata"
-
-
-def target_name(bus, index):
-    """vda, vdb, … vdz, vdaa … (the kernel's disk naming) for the ``index``-th disk of a bus."""
-    prefix = _TARGET_PREFIX.get(bus, "vd")
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(ord("a") + rem) + letters
-    return prefix + letters
-
-
-def machine_matches(want, have):
-    """Whether the machine ``have`` (as libvirt expanded it) is what the spec ``want`` names."""
-    if want is None or want == have:
-        return True
-    if have is None:
-        return False
-    if want == "q35":
-        return have.startswith("pc-q35-")
-    if want == "pc":
-        return have.startswith("pc-i440fx-")
-    return False
 
 
 # ---- building ----------------------------------------------------------------------------------
@@ -536,29 +512,6 @@ def _replace_drive(devices, target, media, bus):
 
 # ---- xml_overrides -----------------------------------------------------------------------------
 _STEP = re.compile(r"^[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?$")
-
-
-def override_path(xpath):
-    """The ElementTree path of an override, relative to <domain> (``/domain/…`` and ``./…`` work)."""
-    path = xpath.strip()
-    if path.startswith("/domain/"):
-        path = "./" + path[len("/domain/"):]
-    elif not path.startswith("./"):
-        path = "./" + path.lstrip("/")
-    return path
-
-
-def check_override(override):
-    """A reason the override's XPath cannot be used, or None."""
-    if "//" in override["xpath"]:
-        return "must name a path from <domain> (no '//')"
-    path = override_path(override["xpath"])
-    try:
-        ET.Element("domain").findall(path)
-    except (SyntaxError, KeyError, TypeError) as err:
-        return "is not a usable XPath (the ElementTree subset: steps, [@attr='value'], [n]): %s" % (
-            err if str(err) and "NoneType" not in str(err) else "unbalanced or unsupported predicate")
-    return None
 
 
 def _creatable(path):

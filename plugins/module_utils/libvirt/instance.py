@@ -28,6 +28,7 @@ from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection i
     require_libvirt,
     translated,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.volume import aligned_capacity
 from ansible_collections.converge.virt.plugins.module_utils.resources.instance import (
     KIND, InstanceWorld, resolve_pools, seed_volume_name,
 )
@@ -329,7 +330,7 @@ class InstanceDriver(Driver):
                 image = vol["image"]
                 backing = {"path": image["path"], "format": image["format"]}
                 capacity = max(capacity or 0, image.get("capacity") or 0)
-            capacity = -(-capacity // 512) * 512
+            capacity = aligned_capacity(capacity, "qcow2")
             with translated("create volume %s in pool %s" % (vol["volume"], vol["pool"]), KIND):
                 pool.createXML(storage.volume_xml(vol["volume"], capacity, vol.get("format") or "qcow2",
                                                   backing=backing), 0)

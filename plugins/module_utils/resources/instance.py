@@ -25,6 +25,8 @@ anything is pending.  ``reboot_required`` says whether the running guest lags it
 from __future__ import annotations
 
 import copy
+import re
+import xml.etree.ElementTree as ET
 
 from ansible_collections.converge.virt.plugins.module_utils import cloudinit
 from ansible_collections.converge.virt.plugins.module_utils.engine import validate
@@ -36,6 +38,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, RESTART, SECRET_MASK, UPDATE,
     Change, Plan,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.volume import aligned_capacity
 
 KIND = "instance"
 STATES = ("running", "stopped", "paused", "absent")
@@ -62,6 +65,56 @@ _RECREATE_HINT = ("set recreate: true to undefine the instance and define it aga
 CREATE_ONLY = ("machine", "firmware", "secure_boot")
 RESTART_FIELDS = ("max_vcpus", "max_memory", "cpu", "boot", "console_log", "graphics", "guest_agent",
                   "virt_type", "xml_overrides", "cloud_init")
+
+
+_TARGET_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+
+
+def target_name(bus, index):
+    """vda, vdb, … vdz, vdaa … (the kernel's disk naming) for the ``index``-th disk of a bus."""
+    prefix = _TARGET_PREFIX.get(bus, "vd")
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return prefix + letters
+
+
+def machine_matches(want, have):
+    """Whether the machine ``have`` (as libvirt expanded it) is what the spec ``want`` names."""
+    if want is None or want == have:
+        return True
+    if have is None:
+        return False
+    if want == "q35":
+        return have.startswith("pc-q35-")
+    if want == "pc":
+        return have.startswith("pc-i440fx-")
+    return False
+
+
+def override_path(xpath):
+    """The ElementTree path of an override, relative to <domain> (``/domain/…`` and ``./…`` work)."""
+    path = xpath.strip()
+    if path.startswith("/domain/"):
+        path = "./" + path[len("/domain/"):]
+    elif not path.startswith("./"):
+        path = "./" + path.lstrip("/")
+    return path
+
+
+def check_override(override):
+    """A reason the override's XPath cannot be used, or None."""
+    if "//" in override["xpath"]:
+        return "must name a path from <domain> (no '//')"
+    path = override_path(override["xpath"])
+    try:
+        ET.Element("domain").findall(path)
+    except (SyntaxError, KeyError, TypeError) as err:
+        return "is not a usable XPath (the ElementTree subset: steps, [@attr='value'], [n]): %s" % (
+            err if str(err) and "NoneType" not in str(err) else "unbalanced or unsupported predicate")
+    return None
 
 
 class InstanceWorld(object):
@@ -364,7 +417,6 @@ class InstancePlanner(Planner):
     def _overrides(value, problems):
         if value is None:
             return None
-        from ansible_collections.converge.virt.plugins.module_utils.libvirt import domain_xml
         result = []
         for index, item in enumerate(value):
             field = "xml_overrides[%d]" % index
@@ -379,11 +431,10 @@ class InstancePlanner(Planner):
                 (str(k), str(v)) for k, v in (item.get("attributes") or {}).items()),
                 "text": None if item.get("text") is None else str(item["text"]),
                 "xml": item.get("xml"), "state": state}
-            reason = domain_xml.check_override(override)
+            reason = check_override(override)
             if reason:
                 problems.add(field + ".xpath", "%r %s" % (item["xpath"], reason))
             if override["xml"]:
-                import xml.etree.ElementTree as ET
                 try:
                     ET.fromstring(override["xml"])
                 except ET.ParseError as err:
@@ -583,7 +634,6 @@ class InstancePlanner(Planner):
     # -- update
     @staticmethod
     def _create_only_changes(desired, current):
-        from ansible_collections.converge.virt.plugins.module_utils.libvirt.domain_xml import machine_matches
         changes = []
         if desired.get("machine") is not None and not machine_matches(desired["machine"], current["machine"]):
             changes.append(Change("machine", "modify", current["machine"], desired["machine"], REPLACE))
@@ -866,7 +916,6 @@ class _WorldView(object):
 
 
 def _machine_ok(machine):
-    import re
     return bool(re.match(r"^[a-z0-9][a-z0-9._-]{0,62}\Z", machine or ""))
 
 
@@ -875,7 +924,6 @@ def _is_q35(machine):
 
 
 def _next_target(prefix, counters, taken):
-    from ansible_collections.converge.virt.plugins.module_utils.libvirt.domain_xml import target_name
     bus = {"vd": "virtio", "sd": "sata", "hd": "ide"}[prefix]
     while True:
         name = target_name(bus, counters[prefix])
@@ -885,12 +933,11 @@ def _next_target(prefix, counters, taken):
 
 
 def _target_ok(target):
-    import re
     return bool(re.match(r"^(vd|sd|hd|xvd)[a-z]{1,3}\Z", str(target)))
 
 
 def _aligned(size):
-    return -(-size // 512) * 512
+    return aligned_capacity(size, "qcow2")  # the sizes libvirt gives the instance's own disks
 
 
 def _disk_state(disk, world):

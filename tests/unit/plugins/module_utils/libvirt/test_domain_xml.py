@@ -19,6 +19,7 @@ from ansible_collections.converge.virt.plugins.module_utils.libvirt import domai
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.domain_xml import (
     AGENT_CHANNEL, NS, PENDING_NS,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources import instance as spec_rules
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -219,7 +220,7 @@ def test_cdrom_bus_follows_the_machine(machine, bus):
                                               ("virtio", 702, "vdaaa"), ("sata", 1, "sdb"), ("scsi", 0, "sda"),
                                               ("usb", 2, "sdc"), ("ide", 3, "hdd"), ("other", 0, "vda")])
 def test_target_names_follow_the_kernel(bus, index, name):
-    assert domain_xml.target_name(bus, index) == name
+    assert spec_rules.target_name(bus, index) == name
 
 
 @pytest.mark.parametrize("want, have, result", [
@@ -229,7 +230,7 @@ def test_target_names_follow_the_kernel(bus, index, name):
     ("q35", None, False), ("pc", "pc-q35-7.2", False),
 ])
 def test_machine_aliases_match_libvirts_expansion(want, have, result):
-    assert domain_xml.machine_matches(want, have) is result
+    assert spec_rules.machine_matches(want, have) is result
 
 
 # ---- build -> parse round trip -----------------------------------------------------------
@@ -908,12 +909,12 @@ def ov(xpath, **kwargs):
                                          ("/devices/watchdog", "./devices/watchdog"),
                                          ("  ./features/hyperv  ", "./features/hyperv")])
 def test_override_path_is_relative_to_domain(xpath, path):
-    assert domain_xml.override_path(xpath) == path
+    assert spec_rules.override_path(xpath) == path
 
 
 @pytest.mark.parametrize("xpath", ["./devices/[", "./devices/disk[@type='x'", "./a[b=", "@x"])
 def test_unusable_xpaths_are_reported(xpath):
-    reason = domain_xml.check_override({"xpath": xpath})
+    reason = spec_rules.check_override({"xpath": xpath})
     assert reason and "XPath" in reason
 
 
@@ -921,7 +922,7 @@ def test_unusable_xpaths_are_reported(xpath):
                                    "./devices/interface[@type='network']/driver", "./devices/disk[1]",
                                    "/domain/os/bootmenu"])
 def test_usable_xpaths_pass(xpath):
-    assert domain_xml.check_override({"xpath": xpath}) is None
+    assert spec_rules.check_override({"xpath": xpath}) is None
 
 
 def test_override_creates_a_plain_path_and_sets_attributes_and_text():

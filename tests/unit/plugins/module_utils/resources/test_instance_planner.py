@@ -25,7 +25,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
 )
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import domain_xml
 from ansible_collections.converge.virt.plugins.module_utils.resources.instance import (
-    InstancePlanner, InstanceWorld, owned_volume_name, resolve_pools, seed_volume_name,
+    InstancePlanner, InstanceWorld, machine_matches, owned_volume_name, resolve_pools, seed_volume_name,
 )
 from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC
 
@@ -1321,7 +1321,7 @@ def test_recreate_keeps_what_the_spec_does_not_set(vm):
 def test_recreate_keeps_the_machine_when_only_the_firmware_changes():
     vm = Instance(**base(machine="pc"))
     plan = vm.plan(**base(firmware="uefi", recreate=True))
-    assert domain_xml.machine_matches("pc", plan.after["machine"])
+    assert machine_matches("pc", plan.after["machine"])
 
 
 def test_recreate_keeps_the_firmware_when_only_the_machine_changes():
