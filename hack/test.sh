@@ -5,11 +5,13 @@
 #   bash hack/test.sh                  # everything, both legs
 #   LEGS=2.21 bash hack/test.sh        # one leg
 #   STAGES="unit integration" bash hack/test.sh
+# Stages: unit integration example sanity bench (per leg), then cloud (the local OpenStack's own
+# smoke test) and openstack (the collection's OpenStack targets on every leg, and its benchmark).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 LEGS=${LEGS:-"2.21 2.19"}
-STAGES=${STAGES:-"unit integration example sanity bench cloud"}
+STAGES=${STAGES:-"unit integration example sanity bench cloud openstack"}
 export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
 cv_install_debs
@@ -49,7 +51,7 @@ for leg in $LEGS; do
       integration)
         run_stage "integration tests against libvirtd (ansible-core $leg, Python $py)" \
           env -C "$coll" PATH="$venv/bin:$PATH" ansible-test integration --local --allow-destructive \
-            --python "$py" --color no ;;
+            --python "$py" --color no --exclude converge_openstack/ ;;
       sanity)
         run_stage "ansible-test sanity (ansible-core $leg, Python $py)" \
           env -C "$coll" PATH="$venv/bin:$PATH" ansible-test sanity --venv --python "$py" --color no ;;
@@ -69,7 +71,7 @@ for leg in $LEGS; do
           run_stage "benchmark: 10 instances from nothing to an IP each, then a no-op (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/instance_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
-      cloud) ;;  # once, after the legs
+      cloud|openstack) ;;  # after the legs
       *) cv_die "unknown stage $stage" ;;
     esac
   done
@@ -78,6 +80,35 @@ done
 case " $STAGES " in
   *" cloud "*)
     run_stage "local OpenStack cloud: install, start, smoke test (tests/cloud)" bash "$CV_ROOT/tests/cloud/ci.sh" ;;
+esac
+
+# The collection's OpenStack targets (alias converge_openstack) against the local cloud, on every
+# leg; ansible-test passes no environment through, so the connection options reach the targets as
+# extra vars in tests/integration/integration_config.yml.
+openstack_stage() {
+  local cloud_state=${CONVERGE_CLOUD_STATE:-/var/tmp/converge-virt-cloud} leg venv py first=${LEGS%% *}
+  local before=$failed
+  run_stage "local OpenStack cloud: start for the collection's OpenStack tests" \
+    bash -c 'bash "$1/install.sh" && bash "$1/start.sh"' _ "$CV_ROOT/tests/cloud"
+  [ "$failed" -eq "$before" ] || return 0
+  for leg in $LEGS; do
+    venv=$(cv_venv "$leg")
+    py=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    "$venv/bin/python" "$CV_ROOT/tests/cloud/integration_config.py" "$cloud_state" \
+      "$coll/tests/integration/integration_config.yml"
+    run_stage "integration tests against the local OpenStack (ansible-core $leg, Python $py)" \
+      env -C "$coll" PATH="$venv/bin:$PATH" ansible-test integration --local --allow-destructive \
+        --python "$py" --color no converge_openstack/
+    if [ "$leg" = "$first" ] && [ -f "$CV_ROOT/tests/bench/openstack_bench.py" ]; then
+      run_stage "benchmark: 10 networks, 10 volumes, 10 servers on the local OpenStack, vs openstack.cloud" \
+        "$venv/bin/python" "$CV_ROOT/tests/bench/openstack_bench.py" --venv "$venv" \
+          --collections "$collections_root" --cloud-state "$cloud_state"
+    fi
+  done
+  run_stage "local OpenStack cloud: stop" bash "$CV_ROOT/tests/cloud/stop.sh"
+}
+case " $STAGES " in
+  *" openstack "*) openstack_stage ;;
 esac
 
 printf '%d passed, %d failed\n' "$passed" "$failed"

@@ -9,17 +9,73 @@ class ModuleDocFragment(object):
 
     DOCUMENTATION = r"""
 options:
+  backend:
+    description:
+      - Which platform manages the resource.
+      - V(auto) selects V(openstack) when O(cloud) or O(auth) is set, and V(libvirt) otherwise.
+      - V(openstack) without O(cloud) and O(auth) uses openstacksdk's defaults, as the C(openstack)
+        command does, the E(OS_CLOUD) environment variable, else the E(OS_AUTH_URL) family.
+      - Connection options of the other backend are refused, not ignored.
+    type: str
+    choices: [auto, libvirt, openstack]
+    default: auto
   uri:
     description:
-      - The libvirt connection URI of the hypervisor to manage, for example V(qemu:///system),
+      - B(libvirt.) The libvirt connection URI of the hypervisor to manage, for example V(qemu:///system),
         V(qemu+ssh://root@host/system) or V(xen:///system). Any URI libvirt accepts is passed through.
       - The connection is opened once per task, on the host the task runs on.
       - When not set, the E(LIBVIRT_DEFAULT_URI) environment variable is used, and without it
         V(qemu:///system).
     type: str
+  cloud:
+    description:
+      - B(OpenStack.) The name of a cloud in C(clouds.yaml), found as openstacksdk finds it
+        (E(OS_CLIENT_CONFIG_FILE), C(./clouds.yaml), C(~/.config/openstack/clouds.yaml),
+        C(/etc/openstack/clouds.yaml)), or a dict shaped like one C(clouds.yaml) entry.
+      - Setting it selects the OpenStack backend.
+    type: raw
+  auth:
+    description:
+      - B(OpenStack.) Credentials given inline, as under C(auth:) in C(clouds.yaml), for example
+        C(auth_url), C(username), C(password), C(project_name), C(user_domain_name),
+        C(project_domain_name), or C(application_credential_id) and C(application_credential_secret).
+      - Laid over the O(cloud) entry when both are set. Setting it selects the OpenStack backend.
+      - Never logged.
+    type: dict
+  auth_type:
+    description: B(OpenStack.) The keystoneauth plugin, for example V(password), V(v3applicationcredential) or V(token).
+    type: str
+  region_name:
+    description: B(OpenStack.) The region, when the cloud has more than one.
+    type: str
+  interface:
+    description: B(OpenStack.) Which endpoints of the service catalog to use.
+    type: str
+    choices: [public, internal, admin]
+  api_timeout:
+    description: B(OpenStack.) Seconds to wait for one API answer.
+    type: int
+  verify:
+    description: B(OpenStack.) Whether to verify the TLS certificates of the APIs (openstacksdk's C(verify)).
+    type: bool
+  ca_cert:
+    description: B(OpenStack.) A CA bundle to verify the APIs' certificates with (C(cacert) in C(clouds.yaml)).
+    type: path
+  client_cert:
+    description: B(OpenStack.) A client certificate for TLS client authentication (C(cert) in C(clouds.yaml)).
+    type: path
+  client_key:
+    description: B(OpenStack.) The key of O(client_cert) (C(key) in C(clouds.yaml)).
+    type: path
 requirements:
-  - libvirt-python (C(pip install libvirt-python) or the C(python3-libvirt) package) on the host the
-    task runs on, and a libvirt daemon reachable through O(uri).
+  - B(libvirt:) libvirt-python (C(pip install libvirt-python) or the C(python3-libvirt) package) on the
+    host the task runs on, and a libvirt daemon reachable through O(uri).
+  - B(OpenStack:) openstacksdk 1.0 or later (C(pip install openstacksdk)) on the host the task runs on.
+notes:
+  - On OpenStack, resources are found by ID, or by name within the project; a name that matches two
+    resources is an error, never a guess. What the collection creates carries the tag (or metadata key)
+    C(converge-virt) so that it can tell what it owns.
+  - On OpenStack, 409 "in use" and 5xx answers are retried with backoff during create, attach and delete.
 """
 
     ATTRIBUTES = r"""

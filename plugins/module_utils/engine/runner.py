@@ -33,12 +33,22 @@ def _failing_clearly(module, kind):
         module.fail_json(msg="%s: unexpected error: %s" % (kind, err), exception=traceback.format_exc())
 
 
-def run_resource_module(kind, argument_spec, **module_kwargs):
-    """Converge one resource of ``kind`` as described by the module's parameters."""
+def _checked_backend(module, argument_spec, backend_options):
+    """The backend the connection options select, after refusing the other backend's options."""
+    backend = backends.selected_backend(module.params)
+    backends.check_backend_options(module.params, argument_spec, backend, backend_options)
+    return backend
+
+
+def run_resource_module(kind, argument_spec, backend_options=None, **module_kwargs):
+    """Converge one resource of ``kind`` as described by the module's parameters.
+
+    ``backend_options``: see ``backends.check_backend_options``."""
     spec = dict(backends.CONNECTION_ARGS)
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
     with _failing_clearly(module, kind):
+        _checked_backend(module, argument_spec, backend_options)
         with backends.open_backend(module.params, run_command=module.run_command) as backend:
             planner = backend.planner(kind)
             outcome = converge(planner, backend.driver(kind), module.params,
@@ -55,7 +65,7 @@ def run_resource_module(kind, argument_spec, **module_kwargs):
     module.exit_json(**result)
 
 
-def run_info_module(kind, result_key, argument_spec, filters=(), **module_kwargs):
+def run_info_module(kind, result_key, argument_spec, filters=(), backend_options=None, **module_kwargs):
     """List resources of ``kind`` (all, or those named by the ``name`` option).
 
     ``filters`` names further options handed to the driver's ``list()`` as keyword arguments."""
@@ -66,8 +76,14 @@ def run_info_module(kind, result_key, argument_spec, filters=(), **module_kwargs
     if isinstance(names, str):
         names = [names]
     with _failing_clearly(module, kind):
+        backend_name = _checked_backend(module, argument_spec, backend_options)
+        # A filter of the other backend is never set here (refused above), so it is not passed on.
+        foreign = set()
+        for other, rules in (backend_options or {}).items():
+            if other != backend_name:
+                foreign.update(rules.get("only", ()))
         with backends.open_backend(module.params, readonly=True) as backend:
             items = backend.driver(kind).list(
-                names or None, **dict((f, module.params.get(f)) for f in filters))
+                names or None, **dict((f, module.params.get(f)) for f in filters if f not in foreign))
             planner = backend.planner(kind)
     module.exit_json(changed=False, **{result_key: [planner.public(i) for i in items]})
