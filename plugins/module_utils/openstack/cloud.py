@@ -71,9 +71,9 @@ def _cloud_region(params):
         if params.get(option):
             kwargs[sdk_name] = params[option]
     try:
-        # load_envvars only when nothing names a cloud: the OS_* variables then form the "envvars"
-        # cloud, as with the openstack CLI.
-        config = openstack.config.OpenStackConfig(load_envvars=not (cloud or kwargs.get("auth")))
+        # As the openstack CLI does: OS_CLIENT_CONFIG_FILE and OS_CLOUD are honoured, and without
+        # any cloud named, the OS_* variables form the "envvars" cloud; options override both.
+        config = openstack.config.OpenStackConfig()
         return config.get_one(cloud=cloud, **kwargs)
     except sdk_exc.ConfigException as err:
         raise ConnectionFailed("OpenStack configuration: %s" % err,
@@ -150,7 +150,7 @@ class Cloud(object):
                     return None
                 raise NotFound("%s: not found (%s)" % (what, _message(err)))
             except sdk_exc.HttpException as err:
-                status = getattr(err, "status_code", None) or 0
+                status = _status(err)
                 transient = status == 409 or status >= 500
                 if retry and transient and time.monotonic() + delay < deadline:
                     time.sleep(delay)
@@ -227,6 +227,18 @@ def _message(err):
     details = getattr(err, "details", None)
     text = details if details else getattr(err, "message", None) or str(err)
     return str(text).strip()
+
+
+def _status(err):
+    """The HTTP status of an SDK HttpException (from the response, else from its class)."""
+    status = getattr(err, "status_code", None)
+    if status:
+        return int(status)
+    for cls, code in ((sdk_exc.ConflictException, 409), (sdk_exc.ForbiddenException, 403),
+                      (sdk_exc.BadRequestException, 400), (sdk_exc.NotFoundException, 404)):
+        if isinstance(err, cls):
+            return code
+    return 0
 
 
 def _typed(what, err, status):
