@@ -89,7 +89,7 @@ openstack_stage() {
   local cloud_state=${CONVERGE_CLOUD_STATE:-/var/tmp/converge-virt-cloud} leg venv py first=${LEGS%% *}
   local before=$failed
   run_stage "local OpenStack cloud: start for the collection's OpenStack tests" \
-    bash -c 'bash "$1/install.sh" && bash "$1/start.sh"' _ "$CV_ROOT/tests/cloud"
+    bash -c "bash \"$CV_ROOT/tests/cloud/install.sh\" && bash \"$CV_ROOT/tests/cloud/start.sh\""
   [ "$failed" -eq "$before" ] || return 0
   for leg in $LEGS; do
     venv=$(cv_venv "$leg")

@@ -35,7 +35,7 @@ def test_other_backends_connection_options_are_refused():
     assert err.value.problems == [("uri", "is a libvirt connection option, but this task uses the openstack backend")]
     with pytest.raises(InvalidSpec) as err:
         backends.selected_backend(params(backend="libvirt", region_name="RegionOne", verify=False))
-    assert [f for f, _ in err.value.problems] == ["region_name", "verify"]
+    assert [p[0] for p in err.value.problems] == ["region_name", "verify"]
 
 
 def test_cloud_must_be_a_name_or_a_dict():
@@ -59,7 +59,7 @@ def test_backend_options_required_and_foreign():
         ("volume_type", "applies only to the openstack backend, and this task uses the libvirt backend")]
     with pytest.raises(InvalidSpec) as err:
         backends.check_backend_options({"pool": "p", "wipe": True}, SPEC, "openstack", RULES)
-    assert [f for f, _ in err.value.problems] == ["pool", "wipe"]
+    assert [p[0] for p in err.value.problems] == ["pool", "wipe"]
 
 
 def test_default_valued_foreign_option_counts_as_unset():
