@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI entry point for the local test cloud: install (idempotent), start, wait
 # for readiness, smoke-test, report costs, stop (state kept for reuse).
+# CONVERGE_CLOUD_KEEP_RUNNING=1 leaves the cloud up after a successful run (for the tests that follow).
 # Step output goes to $STATE/ci.log; stdout gets a short summary.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,7 +14,7 @@ say() { printf '[cloud-ci] %s\n' "$*"; printf '[cloud-ci] %s\n' "$*" >>"$CI_LOG"
 STARTED=0
 finish() {
   local rc=$?
-  if [[ $STARTED -eq 1 ]]; then
+  if [[ $STARTED -eq 1 ]] && { [[ $rc -ne 0 ]] || [[ ${CONVERGE_CLOUD_KEEP_RUNNING:-0} != 1 ]]; }; then
     "$CLOUD_DIR/stop.sh" >>"$CI_LOG" 2>&1 || say "WARNING: stop.sh failed"
   fi
   if [[ $rc -ne 0 ]]; then
