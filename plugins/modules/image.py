@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image
-short_description: Place a base image (qcow2, raw, ISO) in a storage pool (libvirt) from a URL or a file
+short_description: Place a base image (qcow2, raw, ISO) in a storage pool (libvirt) or in Glance (OpenStack) from a URL or a file
 version_added: 0.1.0
 description:
   - Places a base image in a storage pool as a volume named O(name), so that M(converge.virt.volume)
@@ -40,11 +40,30 @@ description:
     This costs about half a second per task even when nothing is transferred; O(progress=false)
     runs the module directly. Check mode, O(state=absent), C(no_log) and a task with its own
     C(async) run it directly too.
+  - B(OpenStack.) With the OpenStack connection options (O(cloud) or O(auth)) the image is a Glance
+    image of the project, found by ID or by name. The content takes the same way as on libvirt
+    (streamed into O(cache_dir), verified against O(checksum), decompressed) and only verified
+    content is uploaded to Glance, streamed; the module then waits for the image to be V(active)
+    (O(wait_timeout)) and writes progress lines to C(<cache_dir>/progress/openstack-<name>.log).
+    If the upload fails the new image is deleted again. Images the module creates carry the tag
+    C(converge-virt) (not shown in RV(image.tags); RV(image.managed) tells).
+  - On OpenStack what was uploaded is recorded on the image, in properties not shown in
+    RV(image.properties) (C(owner_specified.openstack.sha256), the content's sha256 as openstacksdk
+    records it, C(converge_virt_checksum) and C(converge_virt_source)). A run compares the wanted
+    content with those, or a V(sha512:) O(checksum) with Glance's own C(os_hash_value); it never
+    uploads to find out. An image that records neither (uploaded by other means) and cannot be
+    compared is left as is, with a note in the plan (C(plan.notes)). Without O(checksum) a O(url) source
+    is compared by its URL, a O(path) file and a O(src) file by their sha256.
   - B(Source changes.) The content is create-only. When the source's content changes, a volume that
     nothing depends on is replaced (the new content verified in the cache first). If volumes use
     the image as their backing file, or instances use it as a disk, the module refuses and names
     them (in check mode too), unless O(on_source_change=new_version) places the new content in a new
     volume and leaves the old one untouched for its dependents.
+  - On OpenStack a content change (and a change of O(format) or O(container_format)) is refused
+    unless O(recreate=true) (a new image is uploaded, then the old one deleted; the image gets a
+    new ID) or O(on_source_change=new_version) (the new content becomes a new image named after its
+    digest, the old image stays). Visibility, protection, minimums, tags and properties are updated
+    in place.
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
@@ -56,18 +75,21 @@ options:
       - Name of the volume that holds the image, for example V(debian-12.qcow2). It identifies the image
         in O(pool).
       - A plain file name; V(/), V(\), names starting with V(.) and control characters are refused.
+      - On OpenStack, the Glance image's name (or its ID), unique in the project; a name that matches
+        two images is an error.
     type: str
     required: true
   pool:
     description:
-      - The storage pool to place the image in. It must exist and be running
-        (see M(converge.virt.pool)).
+      - B(libvirt only.) The storage pool to place the image in. It must exist and be running
+        (see M(converge.virt.pool)). Required with the libvirt backend.
     type: str
-    required: true
   state:
     description:
       - V(present) places the image, V(absent) deletes its volume and its record.
       - Deleting an image that volumes depend on or instances use is refused unless O(force=true).
+      - On OpenStack V(absent) deletes the Glance image; a protected image is refused unless
+        O(force=true).
     type: str
     choices: [present, absent]
     default: present
@@ -82,7 +104,8 @@ options:
     description:
       - A file on the controller (relative paths are looked up like other action plugins' C(files/)).
         Its sha256 is computed on the controller first, and the file is copied to the host only when
-        the image is not already in place. Never copied in check mode.
+        the image is not already in place. Never copied in check mode. On OpenStack the copy is then
+        uploaded to Glance from the host the module runs on.
       - "Update: create-only."
     type: path
   path:
@@ -103,6 +126,7 @@ options:
       - The image format. When not set it is detected from the content (qcow2 by its magic, ISO by
         C(CD001) at offset 32769, else raw). A declared format that contradicts the content is an
         error (an ISO may be declared V(raw)).
+      - On OpenStack, Glance's C(disk_format).
       - "Create-only."
     type: str
     choices: [qcow2, raw, iso]
@@ -163,11 +187,12 @@ options:
     description:
       - With O(state=absent), delete the image even though volumes depend on it or instances use it.
         B(Dangerous:) their disks then point at a missing file and they stop working.
+      - On OpenStack, with O(state=absent), lift the image's protection and delete it.
     type: bool
     default: false
   progress:
     description:
-      - Show live progress on the controller; V(false) runs the module synchronously.
+      - B(libvirt only.) Show live progress on the controller; V(false) runs the module synchronously.
       - The module first plans in check mode (it only reads). When the image is already in place
         that plan is the result, so a task that changes nothing costs what it costs without live
         progress. Otherwise the module runs as an C(async) job that is polled (one small shell
@@ -177,6 +202,71 @@ options:
         still runs to its end on the host.
     type: bool
     default: true
+  container_format:
+    description:
+      - B(OpenStack only.) Glance's C(container_format); V(bare) for a plain disk image.
+      - "Create-only (see O(recreate))."
+    type: str
+    choices: [bare, ovf, ova, aki, ari, ami, docker, compressed]
+    default: bare
+  visibility:
+    description:
+      - B(OpenStack only.) Who sees the image. V(private) only the project, V(shared) the project and
+        the projects it is shared with, V(community) every project (not listed by default),
+        V(public) every project. V(public) needs the admin role; without it the module fails
+        before changing anything. Not set, a new image gets Glance's default (V(shared)).
+      - "Update: live."
+    type: str
+    choices: [private, shared, community, public]
+  protected:
+    description:
+      - B(OpenStack only.) A protected image cannot be deleted (see O(force)).
+      - "Update: live."
+    type: bool
+  min_disk:
+    description:
+      - B(OpenStack only.) Smallest root disk, in GiB, an instance booted from the image needs.
+      - "Update: live."
+    type: int
+  min_ram:
+    description:
+      - B(OpenStack only.) Smallest RAM, in MiB, an instance booted from the image needs.
+      - "Update: live."
+    type: int
+  tags:
+    description:
+      - B(OpenStack only.) The image's tags, exactly (tags not listed are removed). Not set, the tags
+        are left alone. The collection's own tag C(converge-virt) is kept and never listed.
+      - "Update: live."
+    type: list
+    elements: str
+  properties:
+    description:
+      - B(OpenStack only.) Image properties (for example C(hw_disk_bus), C(os_distro)). Values are
+        kept as strings by Glance (V(true)/V(false) for booleans). Only the keys given are managed;
+        other properties are left alone unless O(purge_properties=true).
+      - Glance's own attributes (use their options) and the records C(owner_specified.openstack.*),
+        C(converge_virt_*) and C(os_glance_*) are refused.
+      - "Update: live."
+    type: dict
+  purge_properties:
+    description:
+      - B(OpenStack only.) Remove the image's user properties that O(properties) does not list
+        (never Glance's own attributes or the records described above).
+    type: bool
+    default: false
+  recreate:
+    description:
+      - B(OpenStack only.) When the content, O(format) or O(container_format) changed, upload a new
+        image and then delete the old one (the image gets a new ID; instances booted from the old
+        one keep running). Without it such a change fails and names the field.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - B(OpenStack only.) Seconds to wait for a new image to become V(active) after the upload.
+    type: int
+    default: 600
   _controller_file:
     description:
       - Internal, set by the action plugin when O(src) is used (the controller file's name, size,
@@ -226,6 +316,25 @@ EXAMPLES = r"""
     path: /srv/images/appliance.raw
     format: raw
 
+- name: A Glance image from a URL, verified before the upload, shared with every project
+  converge.virt.image:
+    cloud: mycloud
+    name: debian-12
+    url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2
+    checksum: sha512:https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS
+    format: qcow2
+    visibility: community
+    min_disk: 3
+    tags: [debian]
+    properties:
+      os_distro: debian
+      hw_qemu_guest_agent: true
+  register: glance_debian
+
+- name: Boot from it
+  ansible.builtin.debug:
+    msg: "image ID {{ glance_debian.image.id }}"
+
 - name: Remove an image (refused while volumes depend on it)
   converge.virt.image:
     name: debian-12.qcow2
@@ -235,15 +344,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 image:
-  description: The image after the run (predicted in check mode; None when absent).
+  description: The image after the run (predicted in check mode; None when absent). The keys marked
+    libvirt or OpenStack are returned by that backend only.
   returned: always
   type: dict
   contains:
     name:
-      description: The image's name (O(name)).
+      description: The image's name (O(name)); on OpenStack the Glance image's name, the versioned name
+        after O(on_source_change=new_version) placed a new version.
       type: str
     pool:
-      description: The pool.
+      description: The pool (libvirt).
       type: str
     volume:
       description: The volume that holds the wanted content; differs from O(name) when a new version
@@ -271,9 +382,52 @@ image:
       description: Where the content came from (URL without credentials, path, or V(controller:<src>)).
       type: str
     dependents:
-      description: Volumes (V(pool/volume)) whose backing file this image is.
+      description: Volumes (V(pool/volume)) whose backing file this image is (libvirt).
       type: list
       elements: str
+    id:
+      description: The Glance image's ID (OpenStack; None when predicted).
+      type: str
+    status:
+      description: Glance's status, V(active) once usable (OpenStack).
+      type: str
+    container_format:
+      description: Glance's container format (OpenStack).
+      type: str
+    visibility:
+      description: V(private), V(shared), V(community) or V(public) (OpenStack).
+      type: str
+    protected:
+      description: Whether the image is protected from deletion (OpenStack).
+      type: bool
+    min_disk:
+      description: Smallest root disk in GiB (OpenStack).
+      type: int
+    min_ram:
+      description: Smallest RAM in MiB (OpenStack).
+      type: int
+    tags:
+      description: The user's tags, sorted, without the collection's own (OpenStack).
+      type: list
+      elements: str
+    properties:
+      description: The user's properties, without Glance's attributes and the records (OpenStack).
+      type: dict
+    size:
+      description: Bytes stored (OpenStack; None when predicted).
+      type: int
+    virtual_size:
+      description: Virtual size in bytes, when Glance knows it (OpenStack).
+      type: int
+    os_hash:
+      description: Glance's own digest of the stored bytes, V(<algorithm>:<hex>) (OpenStack).
+      type: str
+    owner:
+      description: The project that owns the image (OpenStack).
+      type: str
+    managed:
+      description: Whether the image carries the collection's tag C(converge-virt) (OpenStack).
+      type: bool
   sample:
     name: debian-12.qcow2
     pool: images
@@ -309,6 +463,10 @@ transfer:
     progress_log:
       description: The progress file on the host the module ran on.
       type: str
+    uploaded:
+      description: Bytes uploaded to Glance (OpenStack, when an image was uploaded).
+      type: int
+      returned: when an image was uploaded to Glance
 plan:
   description: The plan (action V(create), V(update), V(delete) or V(none), and field-level changes,
     each with its effect); a content change has effect V(replace). Also lists C(dependents) and
@@ -321,7 +479,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.runner import
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
-    pool=dict(type="str", required=True),
+    pool=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     url=dict(type="str"),
     src=dict(type="path"),
@@ -337,13 +495,31 @@ ARGUMENT_SPEC = dict(
     on_source_change=dict(type="str", choices=["refuse", "new_version"], default="refuse"),
     force=dict(type="bool", default=False),
     progress=dict(type="bool", default=True),
+    container_format=dict(type="str", choices=["bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed"],
+                          default="bare"),
+    visibility=dict(type="str", choices=["private", "shared", "community", "public"]),
+    protected=dict(type="bool"),
+    min_disk=dict(type="int"),
+    min_ram=dict(type="int"),
+    tags=dict(type="list", elements="str"),
+    properties=dict(type="dict"),
+    purge_properties=dict(type="bool", default=False),
+    recreate=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=600),
     # Internal: the controller file (name, size, sha256, compression) described by the action plugin.
     _controller_file=dict(type="dict"),
 )
 
 
+BACKEND_OPTIONS = {
+    "libvirt": {"only": ["pool", "progress"], "required": ["pool"]},
+    "openstack": {"only": ["container_format", "visibility", "protected", "min_disk", "min_ram", "tags",
+                           "properties", "purge_properties", "recreate", "wait_timeout"]},
+}
+
+
 def main():
-    run_resource_module("image", ARGUMENT_SPEC)
+    run_resource_module("image", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS)
 
 
 if __name__ == "__main__":

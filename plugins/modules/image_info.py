@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image_info
-short_description: List base images (libvirt) in the shape M(converge.virt.image) returns
+short_description: List base images (libvirt) or Glance images (OpenStack) in the shape M(converge.virt.image) returns
 version_added: 0.1.0
 description:
   - Lists the images of one pool or of every running pool, that is the volumes that are not
@@ -16,6 +16,9 @@ description:
   - The sha256 and source of an image are returned when M(converge.virt.image) placed it and its
     record in O(cache_dir) still matches the volume; they are V(null) otherwise.
   - Reads only; the connection is opened read-only and nothing is hashed or downloaded.
+  - On OpenStack (O(cloud) or O(auth) given) it lists the Glance images the project owns (private,
+    shared, community and public ones), with one filtered request per name, or every image of the
+    project without O(name).
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
@@ -24,16 +27,17 @@ extends_documentation_fragment:
 options:
   pool:
     description:
-      - Only the images of this pool. A pool that does not exist is an error.
+      - B(libvirt only.) Only the images of this pool. A pool that does not exist is an error.
     type: str
   name:
     description:
-      - Only these images (volume names). Names that do not exist are simply not returned.
+      - Only these images (volume names; on OpenStack Glance image names). Names that do not exist
+        are simply not returned.
     type: list
     elements: str
   cache_dir:
     description:
-      - Where M(converge.virt.image) keeps its records (its O(converge.virt.image#module:cache_dir)).
+      - B(libvirt only.) Where M(converge.virt.image) keeps its records (its O(converge.virt.image#module:cache_dir)).
         Default C(~/.cache/converge-virt/images) of the user the module runs as.
     type: path
 seealso:
@@ -51,6 +55,12 @@ EXAMPLES = r"""
     name: debian-12.qcow2
   register: debian
 
+- name: Glance images of the project named debian-12
+  converge.virt.image_info:
+    cloud: mycloud
+    name: debian-12
+  register: glance
+
 - name: Which volumes depend on it
   ansible.builtin.debug:
     var: debian.images[0].dependents
@@ -58,7 +68,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 images:
-  description: The images, sorted by pool and name.
+  description: The images, sorted by pool and name (on OpenStack by name and ID). Keys marked libvirt or
+    OpenStack are returned by that backend only; see M(converge.virt.image) for the OpenStack keys
+    (C(id), C(status), C(visibility), C(protected), C(min_disk), C(min_ram), C(tags), C(properties),
+    C(size), C(virtual_size), C(os_hash), C(owner), C(managed)).
   returned: always
   type: list
   elements: dict
@@ -94,12 +107,32 @@ images:
       description: Where the content came from, when known.
       type: str
     dependents:
-      description: Volumes (V(pool/volume)) whose backing file this image is.
+      description: Volumes (V(pool/volume)) whose backing file this image is (libvirt).
       type: list
       elements: str
+    id:
+      description: The Glance image's ID (OpenStack).
+      type: str
+    visibility:
+      description: The Glance image's visibility (OpenStack).
+      type: str
+    tags:
+      description: The user's tags, without the collection's own (OpenStack).
+      type: list
+      elements: str
+    properties:
+      description: The user's properties (OpenStack).
+      type: dict
+    managed:
+      description: Whether the collection created the image (OpenStack).
+      type: bool
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_info_module
+
+BACKEND_OPTIONS = {
+    "libvirt": {"only": ["pool", "cache_dir"]},
+}
 
 ARGUMENT_SPEC = dict(
     pool=dict(type="str"),
@@ -109,7 +142,8 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    run_info_module("image", "images", ARGUMENT_SPEC, filters=("pool", "cache_dir"))
+    run_info_module("image", "images", ARGUMENT_SPEC, filters=("pool", "cache_dir"),
+                    backend_options=BACKEND_OPTIONS)
 
 
 if __name__ == "__main__":
