@@ -7,11 +7,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: volume_info
-short_description: Read storage volumes (libvirt) in the same normalized form the volume module returns
+short_description: Read storage volumes (libvirt, or OpenStack Cinder) in the same normalized form the volume module returns
 version_added: 0.1.0
 description:
   - Lists the volumes of one storage pool, or of every running pool, with their format, sizes,
     backing chain and the instances using them.
+  - On OpenStack (the O(cloud) or O(auth) option is set), lists the Cinder volumes of the project
+    (all, or those named by O(name)) with their size, type, status, metadata and attachments.
   - Reads only; the connection is opened read-only.
 author:
   - converge.virt contributors (@converge-virt)
@@ -21,13 +23,15 @@ extends_documentation_fragment:
 options:
   pool:
     description:
-      - Only the volumes of this pool. A pool that does not exist is an error naming the pools
+      - B(libvirt only.) Only the volumes of this pool. A pool that does not exist is an error naming the pools
         that do.
       - When not set, the volumes of every running pool.
     type: str
   name:
     description:
       - Only these volumes. Names that do not exist are simply not returned.
+      - On OpenStack, names or IDs; every volume with one of these names is returned (also when two
+        share a name).
     type: list
     elements: str
 seealso:
@@ -45,6 +49,11 @@ EXAMPLES = r"""
     name: [web1.qcow2, db-data.qcow2]
   register: vols
 
+- name: OpenStack - every Cinder volume of the project
+  converge.virt.volume_info:
+    cloud: mycloud
+  register: cinder_volumes
+
 - name: Show which instances use them
   ansible.builtin.debug:
     msg: "{{ vols.volumes | map(attribute='users') | list }}"
@@ -52,7 +61,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 volumes:
-  description: The volumes, sorted by pool and name.
+  description: The volumes, sorted by pool and name (on OpenStack by name, then ID).
   returned: always
   type: list
   elements: dict
@@ -91,10 +100,51 @@ volumes:
       type: list
       elements: dict
     users:
-      description: Defined instances with the volume as a disk, each with C(instance), C(running)
-        and C(target).
+      description: B(libvirt.) Defined instances with the volume as a disk, each with C(instance),
+        C(running) and C(target).
       type: list
       elements: dict
+    id:
+      description: B(OpenStack.) The Cinder volume's ID.
+      type: str
+    status:
+      description: B(OpenStack.) Cinder's status (V(available), V(in-use), ...).
+      type: str
+    volume_type:
+      description: B(OpenStack.) Name of the volume type.
+      type: str
+    description:
+      description: B(OpenStack.) Description (an empty string when none).
+      type: str
+    metadata:
+      description: B(OpenStack.) The user's metadata (without the collection's C(converge_virt_managed) key).
+      type: dict
+    bootable:
+      description: B(OpenStack.) Whether the volume is marked bootable.
+      type: bool
+    image:
+      description: B(OpenStack.) ID of the Glance image the volume was made from, or null.
+      type: str
+    snapshot:
+      description: B(OpenStack.) ID of the volume snapshot the volume was made from, or null.
+      type: str
+    availability_zone:
+      description: B(OpenStack.) Availability zone.
+      type: str
+    multiattach:
+      description: B(OpenStack.) Whether the volume can be attached to several instances.
+      type: bool
+    encrypted:
+      description: B(OpenStack.) Whether the volume is encrypted.
+      type: bool
+    attachments:
+      description: B(OpenStack.) Where the volume is attached, each with C(server_id), C(device),
+        C(attachment_id) and C(host_name).
+      type: list
+      elements: dict
+    managed:
+      description: B(OpenStack.) Whether the collection created the volume.
+      type: bool
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_info_module
@@ -105,8 +155,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
+BACKEND_OPTIONS = {"libvirt": {"only": ["pool"]}}
+
+
 def main():
-    run_info_module("volume", "volumes", ARGUMENT_SPEC, filters=("pool",))
+    run_info_module("volume", "volumes", ARGUMENT_SPEC, filters=("pool",), backend_options=BACKEND_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+../../os_volume/library/cvt_os_volume_fixture.py
