@@ -226,7 +226,7 @@ resource_query_filters_file = $ETC/cinder/resource_filters.json
 enabled_backends = fake
 osapi_volume_workers = 1
 [fake]
-volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
+volume_driver = converge_cloud_cinder.FakeImageVolumeDriver
 volume_backend_name = fake
 [database]
 connection = $(db_url cinder)
@@ -239,6 +239,12 @@ lock_path = $DATA/cinder/lock
 driver = noop
 [coordination]
 backend_url = file://$DATA/cinder/coordination
+# Everything runs as root without sudo (not installed): privsep daemons start directly, not
+# through "sudo cinder-rootwrap" (needed to create a volume from an image).
+[cinder_sys_admin]
+helper_command = $VENV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
+[privsep_osbrick]
+helper_command = $VENV/bin/privsep-helper --config-file $ETC/cinder/cinder.conf
 EOT
 
 # ---- Swift ---------------------------------------------------------------

@@ -170,7 +170,8 @@ for svc in conductor scheduler compute; do
   launch "nova-$svc" "nova-$svc" --config-file "$ETC/nova/nova.conf"
 done
 for svc in scheduler volume; do
-  launch "cinder-$svc" "cinder-$svc" --config-file "$ETC/cinder/cinder.conf"
+  # cinder-volume loads the test cloud's volume driver from tests/cloud/python.
+  launch "cinder-$svc" env PYTHONPATH="$CLOUD_DIR/python" "cinder-$svc" --config-file "$ETC/cinder/cinder.conf"
 done
 for kind in account container object proxy; do
   port_var="SWIFT_${kind^^}_PORT"; [[ $kind == proxy ]] && port_var=SWIFT_PORT
