@@ -31,17 +31,87 @@ options:
     description:
       - B(OpenStack.) The name of a cloud in C(clouds.yaml), found as openstacksdk finds it
         (E(OS_CLIENT_CONFIG_FILE), C(./clouds.yaml), C(~/.config/openstack/clouds.yaml),
-        C(/etc/openstack/clouds.yaml)), or a dict shaped like one C(clouds.yaml) entry.
+        C(/etc/openstack/clouds.yaml)).
       - Setting it selects the OpenStack backend.
-    type: raw
+    type: str
   auth:
     description:
-      - B(OpenStack.) Credentials given inline, as under C(auth:) in C(clouds.yaml), for example
-        C(auth_url), C(username), C(password), C(project_name), C(user_domain_name),
-        C(project_domain_name), or C(application_credential_id) and C(application_credential_secret).
-      - Laid over the O(cloud) entry when both are set. Setting it selects the OpenStack backend.
-      - Never logged.
+      - B(OpenStack.) Credentials given inline, the keys of C(auth:) in C(clouds.yaml) for the
+        keystoneauth plugin of O(auth_type), for example O(auth.auth_url), O(auth.username),
+        O(auth.password), O(auth.project_name), O(auth.user_domain_name) and
+        O(auth.project_domain_name), or O(auth.application_credential_id) and
+        O(auth.application_credential_secret).
+      - Laid over the O(cloud) entry when both are set. Setting any of them selects the OpenStack backend.
+      - Only the secrets (O(auth.password), O(auth.application_credential_secret), O(auth.token),
+        O(auth.passcode)) are masked, so that user, project and domain names stay readable in results.
     type: dict
+    suboptions:
+      auth_url:
+        description: The Keystone URL, for example V(https://keystone.example.com:5000/v3).
+        type: str
+      username:
+        description: As C(username) under C(auth:) in C(clouds.yaml).
+        type: str
+      user_id:
+        description: As C(user_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      project_name:
+        description: As C(project_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      project_id:
+        description: As C(project_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      project_domain_name:
+        description: As C(project_domain_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      project_domain_id:
+        description: As C(project_domain_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      user_domain_name:
+        description: As C(user_domain_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      user_domain_id:
+        description: As C(user_domain_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      domain_name:
+        description: As C(domain_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      domain_id:
+        description: As C(domain_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      default_domain_name:
+        description: As C(default_domain_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      default_domain_id:
+        description: As C(default_domain_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      system_scope:
+        description: A system scope (V(all)) instead of a project or domain.
+        type: str
+      trust_id:
+        description: A Keystone trust to use.
+        type: str
+      application_credential_id:
+        description: As C(application_credential_id) under C(auth:) in C(clouds.yaml).
+        type: str
+      application_credential_name:
+        description: As C(application_credential_name) under C(auth:) in C(clouds.yaml).
+        type: str
+      endpoint:
+        description: The service endpoint, for token or no-auth plugins.
+        type: str
+      password:
+        description: As C(password) under C(auth:) in C(clouds.yaml). Never logged or returned.
+        type: str
+      application_credential_secret:
+        description: As C(application_credential_secret) under C(auth:) in C(clouds.yaml). Never logged or returned.
+        type: str
+      token:
+        description: As C(token) under C(auth:) in C(clouds.yaml). Never logged or returned.
+        type: str
+      passcode:
+        description: As C(passcode) under C(auth:) in C(clouds.yaml). Never logged or returned.
+        type: str
   auth_type:
     description: B(OpenStack.) The keystoneauth plugin, for example V(password), V(v3applicationcredential) or V(token).
     type: str

@@ -13,12 +13,22 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 LIBVIRT = "libvirt"
 OPENSTACK = "openstack"
 
+AUTH_KEYS = ("auth_url", "username", "user_id", "project_name", "project_id", "project_domain_name",
+             "project_domain_id", "user_domain_name", "user_domain_id", "domain_name", "domain_id",
+             "default_domain_name", "default_domain_id", "system_scope", "trust_id",
+             "application_credential_id", "application_credential_name", "endpoint")
+AUTH_SECRET_KEYS = ("password", "application_credential_secret", "token", "passcode")
+
 # Options every resource module accepts (documented by the converge.virt.connection doc fragment).
 CONNECTION_ARGS = {
     "backend": {"type": "str", "choices": ["auto", LIBVIRT, OPENSTACK], "default": "auto"},
     "uri": {"type": "str"},
-    "cloud": {"type": "raw"},
-    "auth": {"type": "dict", "no_log": True},
+    "cloud": {"type": "str"},
+    # The keystoneauth keys, each declared so that only the secrets are masked: a dict-wide no_log
+    # would make Ansible mask every result value equal to a user, project or domain name.
+    "auth": {"type": "dict", "options": dict(
+        [(key, {"type": "str"}) for key in AUTH_KEYS]
+        + [(key, {"type": "str", "no_log": True}) for key in AUTH_SECRET_KEYS])},
     "auth_type": {"type": "str"},
     "region_name": {"type": "str"},
     "interface": {"type": "str", "choices": ["public", "internal", "admin"]},
@@ -46,17 +56,19 @@ def selected_backend(params):
     ``auth`` is given.  Connection options of the other backend are an error, not ignored."""
     choice = params.get("backend") or "auto"
     if choice == "auto":
-        choice = OPENSTACK if (params.get("cloud") or params.get("auth")) else LIBVIRT
+        has_auth = params.get("auth") and not _all_unset(params.get("auth"))
+        choice = OPENSTACK if (params.get("cloud") or has_auth) else LIBVIRT
     foreign = _LIBVIRT_ONLY if choice == OPENSTACK else _OPENSTACK_ONLY
-    wrong = [o for o in foreign if params.get(o) not in (None, "", {})]
+    wrong = [o for o in foreign if params.get(o) not in (None, "", {}) and not _all_unset(params.get(o))]
     if wrong:
         raise InvalidSpec([(o, "is a %s connection option, but this task uses the %s backend"
                             % (LIBVIRT if choice == OPENSTACK else OPENSTACK, choice))
                            for o in wrong])
-    if choice == OPENSTACK and params.get("cloud") is not None \
-            and not isinstance(params.get("cloud"), (str, dict)):
-        raise InvalidSpec([("cloud", "must be the name of a clouds.yaml entry or a dict like one")])
     return choice
+
+
+def _all_unset(value):
+    return isinstance(value, dict) and all(v is None for v in value.values())
 
 
 def check_backend_options(params, argument_spec, backend, backend_options):

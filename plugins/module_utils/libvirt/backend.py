@@ -51,7 +51,9 @@ class LibvirtBackend(object):
 
     def _kind(self, kind):
         if kind not in _KINDS:
-            raise ConvergeError("the libvirt backend does not manage %s resources" % kind)
+            raise ConvergeError("the libvirt backend does not manage %s resources" % kind,
+                                hint="%s is an OpenStack resource: set cloud or auth, or backend: openstack"
+                                % kind)
         return _KINDS[kind]
 
     def planner(self, kind):

@@ -56,12 +56,10 @@ def looks_like_id(ref):
 def _cloud_region(params):
     """openstacksdk's CloudRegion for the connection options (raises ConnectionFailed)."""
     kwargs = {}
-    cloud = params.get("cloud")
-    if isinstance(cloud, dict):  # a whole clouds.yaml entry given inline
-        kwargs.update(cloud)
-        cloud = None
-    if params.get("auth"):
-        kwargs["auth"] = dict(params["auth"])
+    cloud = params.get("cloud") or None
+    auth = dict((k, v) for k, v in (params.get("auth") or {}).items() if v is not None)
+    if auth:
+        kwargs["auth"] = auth
     for option in ("auth_type", "region_name", "interface", "api_timeout"):
         if params.get(option) is not None:
             kwargs[option] = params[option]
