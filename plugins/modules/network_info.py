@@ -7,13 +7,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: network_info
-short_description: Read virtual networks (libvirt) in the same normalized form the network module uses
+short_description: Read virtual networks (libvirt or OpenStack Neutron) in the same normalized form the network module uses
 version_added: 0.1.0
 description:
   - Lists the networks of a hypervisor, or the ones named, with their configuration in the shape
     of M(converge.virt.network)'s options, plus the instances attached to each and the current
     DHCP leases.
   - Reads only; the connection is opened read-only.
+  - B(OpenStack) (selected by O(cloud) or O(auth)) lists the Neutron networks the credentials can
+    see (the project's own, shared and external ones), with their subnets, in the shape of
+    M(converge.virt.network)'s OpenStack options. Routers are not listed.
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
@@ -23,6 +26,7 @@ options:
   name:
     description:
       - Only these networks. Names that do not exist are simply not returned.
+      - On OpenStack, every visible network of each name (names are not unique there).
     type: list
     elements: str
 seealso:
@@ -39,6 +43,11 @@ EXAMPLES = r"""
     uri: qemu+ssh://root@hv1.example.com/system
     name: lab
   register: lab
+
+- name: The Neutron networks the demo user can see
+  converge.virt.network_info:
+    cloud: demo
+  register: os_nets
 
 - name: Print its leases
   ansible.builtin.debug:
@@ -95,6 +104,39 @@ networks:
     dhcp_leases:
       description: Current DHCP leases (running networks only), each with C(mac), C(ip), C(prefix),
         C(hostname) and C(expires) (epoch seconds).
+      type: list
+      elements: dict
+    id:
+      description: B(OpenStack.) ID.
+      type: str
+    project_id:
+      description: B(OpenStack.) Project owning the network.
+      type: str
+    status:
+      description: B(OpenStack.) Status.
+      type: str
+    description:
+      description: B(OpenStack.) Description.
+      type: str
+    port_security:
+      description: B(OpenStack.) Port security default.
+      type: bool
+    shared:
+      description: B(OpenStack.) Shared with every project.
+      type: bool
+    external:
+      description: B(OpenStack.) External network (C(router:external)).
+      type: bool
+    tags:
+      description: B(OpenStack.) User tags (without the owner tag C(converge-virt)).
+      type: list
+      elements: str
+    managed:
+      description: B(OpenStack.) Whether converge.virt created the network.
+      type: bool
+    subnets:
+      description: B(OpenStack.) Subnets, each with C(id), C(name), C(cidr), C(ip_version), C(gateway)
+        (V(none) without one), C(allocation_pools), C(dns_nameservers), C(host_routes) and C(enable_dhcp).
       type: list
       elements: dict
 """
