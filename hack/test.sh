@@ -60,6 +60,8 @@ for leg in $LEGS; do
           installed=$(cv_install_collection "$venv")
           run_stage "the README's example playbook (ansible-core $leg)" \
             bash "$CV_ROOT/tests/examples/test_example.sh" "$venv" "$installed"
+          run_stage "the README's portable playbook on libvirt (ansible-core $leg)" \
+            bash "$CV_ROOT/tests/examples/test_portable.sh" "$venv" "$installed" libvirt
         fi ;;
       bench)
         # Measured, never asserted on time: the benchmark fails only if the no-op run changes anything.
@@ -102,7 +104,9 @@ openstack_stage() {
     run_stage "integration tests against the local OpenStack (ansible-core $leg, Python $py)" \
       env -C "$coll" PATH="$venv/bin:$PATH" ansible-test integration --local --allow-destructive \
         --python "$py" --color no converge_openstack/
-    if [ "$leg" = "$first" ] && [ -f "$CV_ROOT/tests/bench/openstack_bench.py" ]; then
+    if [ "$leg" = "$first" ]; then
+      run_stage "the README's portable playbook on the local OpenStack (ansible-core $leg)" \
+        bash "$CV_ROOT/tests/examples/test_portable.sh" "$venv" "$(cv_install_collection "$venv")" openstack "$cloud_state"
       run_stage "benchmark: 10 networks, 10 volumes, 10 servers on the local OpenStack, vs openstack.cloud" \
         "$venv/bin/python" "$CV_ROOT/tests/bench/openstack_bench.py" --venv "$venv" \
           --collections "$collections_root" --cloud-state "$cloud_state"

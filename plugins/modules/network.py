@@ -66,7 +66,8 @@ options:
       - How guests reach the outside. V(nat) masquerades through the host, V(route) routes
         without NAT, V(open) adds no firewall rules, V(isolated) lets guests talk only to each
         other and the host, V(bridge) connects guests to an existing host bridge named by O(bridge).
-      - B(libvirt only.)
+      - B(libvirt), except V(isolated), which OpenStack accepts too. There it means a network without a
+        router, so it cannot be combined with O(router); other values are refused on OpenStack.
       - When creating and not set, the network is V(isolated), as libvirt does.
       - "Update: restart."
     type: str
@@ -683,7 +684,7 @@ ARGUMENT_SPEC = dict(
 )
 
 BACKEND_OPTIONS = {
-    "libvirt": {"only": ["forward", "bridge", "domain", "dns", "autostart", "active", "allow_restart", "force"]},
+    "libvirt": {"only": ["bridge", "domain", "dns", "autostart", "active", "allow_restart", "force"]},
     "openstack": {"only": ["description", "port_security", "shared", "external", "tags", "subnets", "router",
                            "recreate", "wait_timeout"]},
 }

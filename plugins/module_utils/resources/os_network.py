@@ -36,7 +36,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
 KIND = "network"
 
 # Options of the libvirt network module that have no Neutron counterpart.
-LIBVIRT_ONLY = ("forward", "bridge", "domain", "dns")
+LIBVIRT_ONLY = ("bridge", "domain", "dns")
 
 NETWORK_FIELDS = ("description", "mtu", "port_security", "shared", "external", "tags")
 ADMIN_FIELDS = ("shared", "external")
@@ -132,6 +132,12 @@ class OsNetworkPlanner(Planner):
         for option in LIBVIRT_ONLY:
             if params.get(option) is not None:
                 problems.add(option, "applies only to the libvirt backend (Neutron has no counterpart)")
+        # forward: isolated is portable: a Neutron network without a router reaches nothing beyond it.
+        if params.get("forward") not in (None, "isolated"):
+            problems.add("forward", "only isolated has a Neutron counterpart (a network without a router); "
+                                    "to reach outside, give router.external_network")
+        elif params.get("forward") == "isolated" and (params.get("router") or {}).get("state") == "present":
+            problems.add("forward", "isolated means no router, but router is set")
         if params.get("tags") is not None:
             tags = [str(t) for t in params["tags"]]
             for tag in tags:

@@ -201,3 +201,11 @@ def test_planner_does_not_modify_world():
     before = copy.deepcopy(world.current)
     plan(params(ipv4={"address": "10.0.0.254/24", "dhcp": {"range": ["10.0.0.10", "10.0.0.20"]}}), world)
     assert world.current == before
+
+
+def test_forward_isolated_is_portable_and_other_modes_are_refused():
+    assert PLANNER.normalize(params(forward="isolated"))["router"] is None
+    with pytest.raises(InvalidSpec, match="forward: only isolated has a Neutron counterpart"):
+        PLANNER.normalize(params(forward="nat"))
+    with pytest.raises(InvalidSpec, match="forward: isolated means no router"):
+        PLANNER.normalize(params(forward="isolated", router={"state": "present", "external_network": "ext"}))
