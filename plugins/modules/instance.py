@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: instance
-short_description: Converge a virtual machine (libvirt domain) to its declared state
+short_description: Converge a virtual machine (libvirt domain, or OpenStack Nova server) to its declared state
 version_added: 0.1.0
 description:
   - Defines, updates in place, starts, stops, pauses and deletes a virtual machine.
@@ -28,6 +28,22 @@ description:
   - Everything is validated before anything changes (names, sizes, networks, pools, volumes,
     images, MAC addresses, cloud-init YAML).
   - A run that changes nothing only reads.
+  - B(OpenStack.) With O(cloud) or O(auth), converges a Nova server of the project instead. It is
+    found by name within the project (two servers with the name are an error, never a guess). The
+    same options mean the same things where the concept is the same; options marked B(libvirt only.)
+    are refused on OpenStack, options marked B(OpenStack only.) are refused on libvirt.
+  - "On OpenStack each change is marked V(live) (security groups, metadata, tags, interface and
+    volume attach/detach, start/stop/pause: applied in place), V(restart) (O(flavor): a resize, which
+    restarts the guest, confirmed automatically unless O(confirm_resize=false)) or V(replace)
+    (O(image), O(key_name) and the user-data: a rebuild, refused unless O(rebuild=true) or
+    O(recreate=true); O(availability_zone), O(server_group), O(config_drive) and the boot disk:
+    refused unless O(recreate=true))."
+  - On OpenStack the user-data is never shown nor read back; its SHA-256 is kept in the server's
+    metadata under C(converge_virt_user_data_sha256), and every C(converge_virt_*) metadata key is
+    hidden from RV(instance.metadata). Servers the module creates carry the tag C(converge-virt),
+    which is hidden from RV(instance.tags) (RV(instance.managed) tells it).
+  - On OpenStack every reference (flavor, image, network, port, volume, security group, keypair,
+    server group) is looked up, by ID or by name, before anything changes.
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
@@ -36,7 +52,7 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Name of the instance (the libvirt domain). Identifies it; cannot be changed.
+      - Name of the instance (the libvirt domain, or the Nova server). Identifies it; cannot be changed.
     type: str
     required: true
   state:
@@ -49,13 +65,18 @@ options:
         from O(disks[].image)/O(disks[].size), and its cloud-init seed). Volumes it only
         references are kept unless O(purge_volumes=true). An instance that does not exist is not
         an error.
+      - On OpenStack, V(stopped) is Nova's stop, V(paused) Nova's pause, and V(absent) deletes the
+        server and waits until it is gone (O(timeouts.delete)). Ports Nova created for it go with it;
+        ports given to it through O(nics[].port) are kept. Attached volumes are kept unless
+        O(purge_volumes=true); a boot volume made with O(disks[].delete_on_termination=true) is deleted
+        by Nova.
       - "Update: live."
     type: str
     choices: [running, stopped, paused, absent]
     default: running
   apply:
     description:
-      - What an update does to a B(running) guest.
+      - B(libvirt only.) What an update does to a B(running) guest.
       - V(live) applies live changes now (vCPUs and memory within the maxima, disk and NIC
         hot-plug, CD-ROM media, disk growth) and writes restart changes to the definition,
         returning RV(reboot_required=true).
@@ -69,10 +90,16 @@ options:
     description:
       - Number of virtual CPUs. V(1) when creating.
       - "Update: live up to O(max_vcpus) (CPU hot-plug); above it, raise O(max_vcpus) too."
+      - On OpenStack, O(vcpus) and/or O(memory) select a flavor instead of O(flavor) - the smallest
+        one with at least that many vCPUs and that much memory (fewest vCPUs, then least memory,
+        then least disk, then name); the plan's notes name it. On an existing server, the one not
+        set keeps its current value, and a current flavor with exactly the asked size is kept.
+        No fitting flavor fails before anything changes.
+      - "Update on OpenStack: restart (a resize to the selected flavor, see O(flavor))."
     type: int
   max_vcpus:
     description:
-      - Most vCPUs the instance can be given live. When creating, O(vcpus).
+      - B(libvirt only.) Most vCPUs the instance can be given live. When creating, O(vcpus).
       - "Update: restart."
     type: int
   memory:
@@ -81,21 +108,22 @@ options:
         V(512M) when creating.
       - "Update: live up to O(max_memory) (through the memory balloon; the guest needs its balloon
         driver to give memory back)."
+      - On OpenStack, see O(vcpus).
     type: str
   max_memory:
     description:
-      - Most memory the instance can be given live. When creating, O(memory).
+      - B(libvirt only.) Most memory the instance can be given live. When creating, O(memory).
       - "Update: restart."
     type: str
   machine:
     description:
-      - Machine type. V(q35) (the default when creating) or V(pc), or a versioned name such as
+      - B(libvirt only.) Machine type. V(q35) (the default when creating) or V(pc), or a versioned name such as
         V(pc-q35-7.2). libvirt expands V(q35) to the newest versioned name; that counts as V(q35).
       - "Create-only: a change fails unless O(recreate=true)."
     type: str
   virt_type:
     description:
-      - The hypervisor type. V(kvm) (hardware virtualization), V(qemu) (TCG emulation, slower,
+      - B(libvirt only.) The hypervisor type. V(kvm) (hardware virtualization), V(qemu) (TCG emulation, slower,
         works everywhere) or V(auto).
       - V(auto) does not trust advertised capabilities alone. When the host advertises KVM, a test
         guest (a Linux kernel direct-booted without disks, from the newest C(/boot/vmlinuz-*) or
@@ -109,7 +137,7 @@ options:
     default: auto
   cpu:
     description:
-      - CPU model. When not set, libvirt's default.
+      - B(libvirt only.) CPU model. When not set, libvirt's default.
       - "Update: restart."
     type: dict
     suboptions:
@@ -125,19 +153,19 @@ options:
         type: str
   firmware:
     description:
-      - V(bios) (SeaBIOS; the default when creating) or V(uefi) (OVMF, with an nvram file of the
+      - B(libvirt only.) V(bios) (SeaBIOS; the default when creating) or V(uefi) (OVMF, with an nvram file of the
         instance's own, created by libvirt and deleted with the instance).
       - "Create-only: a change fails unless O(recreate=true)."
     type: str
     choices: [bios, uefi]
   secure_boot:
     description:
-      - With V(uefi) on q35, boot with Secure Boot enforced (Microsoft keys enrolled).
+      - B(libvirt only.) With V(uefi) on q35, boot with Secure Boot enforced (Microsoft keys enrolled).
       - "Create-only: a change fails unless O(recreate=true)."
     type: bool
   pool:
     description:
-      - Storage pool for the volumes the instance owns (default for O(disks[].pool)) and for its
+      - B(libvirt only.) Storage pool for the volumes the instance owns (default for O(disks[].pool)) and for its
         cloud-init seed. Required with O(cloud_init).
     type: str
   disks:
@@ -147,55 +175,74 @@ options:
       - When not set, the disks are left alone. V([]) means no disks.
       - "Update: adding or removing a V(virtio) or V(scsi) disk is live (hot-plug); other changes
         of a disk are restart. Removing an owned disk deletes its volume after detaching it."
+      - On OpenStack, each disk is a Cinder volume. Without O(image), O(disks[0]) is the B(boot disk),
+        a new volume made from O(disks[].image) (or blank) of O(disks[].size), or an existing bootable
+        O(disks[].volume); it is create-only (a change needs O(recreate=true)). Every other disk (all
+        of them when O(image) is set) is an existing volume, attached through Nova.
+      - "Update on OpenStack: attaching and detaching volumes is live; detaching never deletes the
+        volume. Their order does not matter."
     type: list
     elements: dict
     suboptions:
       volume:
         description:
           - Name of the volume. For an owned disk, defaults to C(<name>-<target>.qcow2).
+          - On OpenStack, the name or ID of an existing Cinder volume.
         type: str
       pool:
-        description: Pool of the volume. Defaults to O(pool).
+        description: B(libvirt only.) Pool of the volume. Defaults to O(pool).
         type: str
       image:
         description:
           - Creates the disk as a linked clone (qcow2 with the image as backing file) of this
             volume of O(disks[].image_pool). Create-only.
+          - On OpenStack (O(disks[0]) only), the Glance image (name or ID) the new boot volume is made
+            from. Create-only.
         type: str
       image_pool:
-        description: Pool of O(disks[].image). Defaults to the disk's pool.
+        description: B(libvirt only.) Pool of O(disks[].image). Defaults to the disk's pool.
         type: str
       size:
         description:
           - Size of an owned disk (at least the image's). V(10G), V(512M), bytes...
           - "Update: live (grow only, through the block resize of the running guest)."
+          - On OpenStack (O(disks[0]) only), the size of the new boot volume, whole GiB. Create-only.
         type: str
       format:
-        description: Format of an owned disk; V(qcow2) (default) or V(raw) (empty disks only).
+        description: B(libvirt only.) Format of an owned disk; V(qcow2) (default) or V(raw) (empty disks only).
         type: str
         choices: [qcow2, raw]
       target:
         description:
-          - Device name in the guest's bus (V(vda), V(vdb)...). Defaults to the next free name of
+          - B(libvirt only.) Device name in the guest's bus (V(vda), V(vdb)...). Defaults to the next free name of
             the bus. V(sde), V(sdf), V(hdc) and V(hdd) are reserved for the CD-ROM and the seed.
           - Identifies the disk in the plan.
         type: str
       bus:
-        description: Disk bus.
+        description: B(libvirt only.) Disk bus. V(virtio) when not set.
         type: str
         choices: [virtio, sata, scsi, ide, usb]
-        default: virtio
       serial:
         description:
-          - Serial number the guest sees (at most 20 characters); on Linux the disk appears as
+          - B(libvirt only.) Serial number the guest sees (at most 20 characters); on Linux the disk appears as
             C(/dev/disk/by-id/virtio-<serial>).
         type: str
       readonly:
-        description: Attach the disk read-only.
+        description: B(libvirt only.) Attach the disk read-only. V(false) when not set.
         type: bool
-        default: false
+      volume_type:
+        description:
+          - B(OpenStack only.) Cinder volume type of the new boot volume (O(disks[0]) with
+            O(disks[].size)). Create-only.
+        type: str
+      delete_on_termination:
+        description:
+          - B(OpenStack only.) Whether Nova deletes the new boot volume with the server. V(true) when not
+            set (the instance owns it, as libvirt's owned disks). Create-only.
+        type: bool
   cdrom:
     description:
+      - B(libvirt only.)
       - "A CD-ROM drive and its media, on SATA (q35) or IDE (pc): O(cdrom.path) for an ISO file on
         the hypervisor, O(cdrom.volume) and O(cdrom.pool) for an ISO volume, an empty dict for an
         empty drive, O(cdrom.drive=false) for no drive. Boot from it with O(boot)."
@@ -216,6 +263,7 @@ options:
         type: bool
   boot:
     description:
+      - B(libvirt only.)
       - "Boot order: a list of V(hd), V(cdrom), V(network); V(hd) alone when creating. V(cdrom)
         then V(hd) is the declarative form of C(qemu-system-x86_64 -boot d)."
       - "Update: restart."
@@ -228,21 +276,32 @@ options:
       - When not set, the NICs are left alone. V([]) means no NICs.
       - "Update: adding, removing, and moving a NIC to another network are live; changing its MAC
         or model is restart."
+      - On OpenStack, each NIC is a O(nics[].network) (Nova creates a port on it, optionally with
+        O(nics[].fixed_ip)) or an existing O(nics[].port). Without O(nics), a new server gets no NIC.
+      - "Update on OpenStack: live (interface attach and detach). NICs are matched to the server's
+        ports by port, then by network and fixed IP; their order matters only when creating (the
+        first NIC is the primary interface)."
     type: list
     elements: dict
     suboptions:
       network:
-        description: Name of the libvirt network (must exist).
+        description:
+          - Name of the libvirt network (must exist). Required with libvirt.
+          - On OpenStack, the Neutron network (name or ID). Set O(nics[].network) or O(nics[].port).
         type: str
-        required: true
+      port:
+        description: B(OpenStack only.) An existing Neutron port (name or ID), not used by another server.
+        type: str
+      fixed_ip:
+        description: B(OpenStack only.) The IP address of the port Nova creates on O(nics[].network).
+        type: str
       mac:
-        description: MAC address; must not be used by another instance.
+        description: B(libvirt only.) MAC address; must not be used by another instance.
         type: str
       model:
-        description: Device model.
+        description: B(libvirt only.) Device model. V(virtio) when not set.
         type: str
         choices: [virtio, e1000, e1000e, rtl8139]
-        default: virtio
   cloud_init:
     description:
       - A cloud-init NoCloud seed. Never shown in results or diffs (only that it changed).
@@ -250,6 +309,10 @@ options:
         per-instance modules (users, packages, runcmd...) once per C(instance-id); change
         O(cloud_init.instance_id) to make it run them again.
       - "Update: restart."
+      - On OpenStack, only O(cloud_init.user_data) is used; it is given to Nova (the metadata service
+        and config drive serve it). Nova keeps it from creation on, so a change is V(replace) and
+        refused unless O(rebuild=true) (in place; compute API microversion 2.57 or later) or
+        O(recreate=true). Only its SHA-256 is kept, in the server's metadata.
     type: dict
     suboptions:
       user_data:
@@ -260,27 +323,27 @@ options:
         type: raw
       meta_data:
         description:
-          - Meta-data (dict or YAML string). C(instance-id) defaults to O(cloud_init.instance_id)
+          - B(libvirt only.) Meta-data (dict or YAML string). C(instance-id) defaults to O(cloud_init.instance_id)
             or the instance name; C(local-hostname) to the instance name.
         type: raw
       network_config:
         description:
-          - Network configuration (version 1 or 2), dict or YAML string. When not set, cloud-init
+          - B(libvirt only.) Network configuration (version 1 or 2), dict or YAML string. When not set, cloud-init
             configures DHCP on the first NIC.
         type: raw
       instance_id:
-        description: The C(instance-id) of the meta-data.
+        description: B(libvirt only.) The C(instance-id) of the meta-data.
         type: str
   console_log:
     description:
-      - File on the hypervisor where the serial console is logged (rewritten at each start).
+      - B(libvirt only.) File on the hypervisor where the serial console is logged (rewritten at each start).
         Defaults to C(/var/log/libvirt/qemu/<name>-console.log). V('') disables the log.
       - Its last lines are part of the error when O(wait_for) times out (local hypervisors).
       - "Update: restart."
     type: str
   graphics:
     description:
-      - Graphical console.
+      - B(libvirt only.) Graphical console.
       - "Update: restart."
     type: dict
     suboptions:
@@ -295,18 +358,18 @@ options:
         default: 127.0.0.1
   autostart:
     description:
-      - Start the instance when libvirtd starts. V(false) when creating.
+      - B(libvirt only.) Start the instance when libvirtd starts. V(false) when creating.
       - "Update: live."
     type: bool
   guest_agent:
     description:
-      - Give the guest a channel for the QEMU guest agent (C(org.qemu.guest_agent.0)). V(true)
+      - B(libvirt only.) Give the guest a channel for the QEMU guest agent (C(org.qemu.guest_agent.0)). V(true)
         when creating. O(wait_for=agent) and IPs from the agent need it.
       - "Update: restart."
     type: bool
   xml_overrides:
     description:
-      - An escape hatch for what the options do not cover. Each item selects elements of the
+      - B(libvirt only.) An escape hatch for what the options do not cover. Each item selects elements of the
         domain XML with an ElementTree XPath relative to C(<domain>) (V(./devices/watchdog),
         V(./features/hyperv/relaxed), V(./devices/interface[@type='network']/driver)) and sets
         O(xml_overrides[].attributes), O(xml_overrides[].text), appends O(xml_overrides[].xml),
@@ -338,7 +401,7 @@ options:
         default: present
   hotplug_slots:
     description:
-      - Spare PCIe root ports a q35 instance gets when it is created, so that disks and NICs can be
+      - B(libvirt only.) Spare PCIe root ports a q35 instance gets when it is created, so that disks and NICs can be
         hot-plugged later (each takes one). Used only when creating.
     type: int
     default: 4
@@ -346,16 +409,110 @@ options:
     description:
       - Allow create-only changes (O(machine), O(firmware), O(secure_boot)) by undefining the
         instance and defining it again. Its disks are kept; the guest is stopped and started.
+      - On OpenStack, allows V(replace) changes by deleting the server and creating it again (a new
+        ID). Options not set are taken from the old server; the ports it was given and its attached
+        volumes are given to the new one; the user-data cannot be read back, so set
+        O(cloud_init.user_data) again. A server in ERROR is replaced too.
     type: bool
     default: false
+  rebuild:
+    description:
+      - B(OpenStack only.) Allow a change of O(image), O(key_name) (compute API microversion 2.54) or
+        O(cloud_init.user_data) (2.57) by rebuilding the server in place (Nova's rebuild; the same ID,
+        ports and volumes; the root disk is rewritten from the image). Not for servers booted from
+        a volume.
+    type: bool
+    default: false
+  flavor:
+    description:
+      - B(OpenStack only.) The flavor (name or ID). Required to create a server unless O(vcpus) and/or
+        O(memory) are set (not together with them).
+      - "Update: restart. A resize (the guest is restarted on its new flavor), confirmed
+        automatically unless O(confirm_resize=false)."
+    type: str
+  confirm_resize:
+    description:
+      - B(OpenStack only.) Confirm a resize once Nova has made it (C(VERIFY_RESIZE)). With V(false) the
+        server is left in C(VERIFY_RESIZE) for a human to confirm or revert. A server found in
+        C(VERIFY_RESIZE) is confirmed when this is V(true).
+    type: bool
+    default: true
+  image:
+    description:
+      - B(OpenStack only.) The Glance image (name or ID) the server boots from. Without it,
+        O(disks[0]) is the boot disk.
+      - "Update: replace. A rebuild: refused unless O(rebuild=true) or O(recreate=true)."
+    type: str
+  key_name:
+    description:
+      - B(OpenStack only.) The Nova keypair given to the server.
+      - "Update: replace (a rebuild, see O(rebuild))."
+    type: str
+  security_groups:
+    description:
+      - B(OpenStack only.) Security groups (names or IDs) of the server's ports. Nova applies
+        C(default) when creating without them. Not set on an existing server leaves them alone.
+      - "Update: live (added and removed)."
+    type: list
+    elements: str
+  metadata:
+    description:
+      - B(OpenStack only.) Server metadata (string values). Keys not listed are removed; keys starting
+        with C(converge_virt_) are reserved.
+      - "Update: live."
+    type: dict
+  tags:
+    description:
+      - B(OpenStack only.) Server tags. Tags not listed are removed (the collection's own tag stays).
+      - "Update: live."
+    type: list
+    elements: str
+  availability_zone:
+    description:
+      - B(OpenStack only.) The availability zone to create the server in.
+      - "Create-only: a change fails unless O(recreate=true)."
+    type: str
+  server_group:
+    description:
+      - B(OpenStack only.) A server group (name or ID) the server joins (a scheduler hint).
+      - "Create-only: a server outside the group fails unless O(recreate=true)."
+    type: str
+  config_drive:
+    description:
+      - B(OpenStack only.) Give the server a config drive.
+      - "Create-only: a change fails unless O(recreate=true)."
+    type: bool
+  timeouts:
+    description:
+      - B(OpenStack only.) Seconds each long operation may take before the task fails (with the
+        server's last status).
+    type: dict
+    suboptions:
+      build:
+        description: Create and rebuild until C(ACTIVE); each volume and interface attach and detach.
+        type: int
+        default: 600
+      resize:
+        description: Resize until C(VERIFY_RESIZE), and its confirmation.
+        type: int
+        default: 600
+      delete:
+        description: Deletion until the server is gone.
+        type: int
+        default: 300
+      power:
+        description: Start, stop, pause, unpause.
+        type: int
+        default: 300
   purge_volumes:
     description:
       - With O(state=absent), also delete the volumes the instance references (not only those it
         owns).
+      - On OpenStack, the volumes attached to the server are deleted once the server is gone.
     type: bool
     default: false
   stop_timeout:
-    description: Seconds to wait for a graceful shutdown before powering off.
+    description: B(libvirt only.) Seconds to wait for a graceful shutdown before powering off.
     type: int
     default: 60
   wait_for:
@@ -364,6 +521,8 @@ options:
         the DHCP lease of a libvirt network, or the guest agent), or its V(agent) answers. Also on
         runs that change nothing (only reads).
       - On timeout the task fails with the last lines of the console log.
+      - On OpenStack, V(ip) waits until every port of the server has a fixed IP in Nova's
+        C(addresses); V(agent) is libvirt only.
     type: str
     choices: [none, ip, agent]
     default: none
@@ -373,10 +532,16 @@ options:
     default: 300
 notes:
   - Check mode and diff mode are fully supported and show the same plan a real run carries out.
+  - On OpenStack, waits report each status change in RV(progress); a server that goes to C(ERROR)
+    fails the task with Nova's fault message.
+  - On a single-host OpenStack cloud, a resize needs C(allow_resize_to_same_host = True) in
+    C(nova.conf); without it Nova refuses the resize and the task fails saying so.
   - KVM hosts with broken nested virtualization advertise KVM but their guests hang; use
     O(virt_type=auto) or V(qemu) there.
 seealso:
   - module: converge.virt.instance_info
+  - module: converge.virt.keypair
+  - module: converge.virt.security_group
   - module: converge.virt.volume
   - module: converge.virt.network
 """
@@ -440,6 +605,40 @@ EXAMPLES = r"""
     max_memory: 8G
     apply: restart
 
+- name: An OpenStack server with a data volume, waiting for its addresses
+  converge.virt.instance:
+    cloud: mycloud
+    name: app1
+    flavor: m1.small
+    image: debian-12
+    key_name: ops
+    nics:
+      - network: app-net
+      - port: app1-public-port
+    security_groups: [default, web]
+    disks:
+      - volume: app1-data
+    metadata:
+      role: app
+    tags: [production]
+    cloud_init:
+      user_data:
+        packages: [nginx]
+    wait_for: ip
+
+- name: Bigger, in place (a resize; the guest restarts)
+  converge.virt.instance:
+    cloud: mycloud
+    name: app1
+    flavor: m1.medium
+
+- name: A new image, rebuilt in place (same ID and ports)
+  converge.virt.instance:
+    cloud: mycloud
+    name: app1
+    image: debian-13
+    rebuild: true
+
 - name: Gone, with its own disks, nvram and seed (referenced volumes stay)
   converge.virt.instance:
     name: web1
@@ -458,11 +657,52 @@ instance:
       description: Name.
       type: str
     uuid:
-      description: libvirt's UUID (null before creation in check mode).
+      description: libvirt's UUID (null before creation in check mode). libvirt only.
+      type: str
+    id:
+      description: B(OpenStack.) The server's ID (null before creation in check mode).
+      type: str
+    status:
+      description: B(OpenStack.) Nova's status (C(ACTIVE), C(SHUTOFF), C(PAUSED), C(ERROR)...).
+      type: str
+    fault:
+      description: B(OpenStack.) Nova's fault message of a server in C(ERROR).
       type: str
     state:
-      description: V(running), V(stopped) or V(paused).
+      description: V(running), V(stopped) or V(paused) (on OpenStack another Nova status, in lower case, while it settles).
       type: str
+    flavor:
+      description: B(OpenStack.) The flavor's name.
+      type: str
+    image:
+      description: B(OpenStack.) The image (C(id), C(name)); null when booted from a volume.
+      type: dict
+    key_name:
+      description: B(OpenStack.) The keypair.
+      type: str
+    availability_zone:
+      description: B(OpenStack.) The availability zone.
+      type: str
+    config_drive:
+      description: B(OpenStack.) Whether the server has a config drive.
+      type: bool
+    security_groups:
+      description: B(OpenStack.) Names of the security groups of its ports, sorted.
+      type: list
+      elements: str
+    metadata:
+      description: B(OpenStack.) The server's metadata, without the collection's C(converge_virt_*) keys.
+      type: dict
+    tags:
+      description: B(OpenStack.) The server's tags, sorted, without the collection's tag.
+      type: list
+      elements: str
+    addresses:
+      description: B(OpenStack.) The addresses per network name, as Nova reports them.
+      type: dict
+    managed:
+      description: B(OpenStack.) Whether the collection created the server (it has the C(converge-virt) tag).
+      type: bool
     vcpus:
       description: vCPUs.
       type: int
@@ -485,8 +725,11 @@ instance:
       description: V(bios) or V(uefi).
       type: str
     disks:
-      description: Disks with C(target), C(bus), C(pool), C(volume), C(path), C(format), C(size),
-        C(serial), C(readonly) and C(owned).
+      description:
+        - Disks with C(target), C(bus), C(pool), C(volume), C(path), C(format), C(size),
+          C(serial), C(readonly) and C(owned).
+        - On OpenStack, attached volumes with C(volume) (name), C(volume_id), C(size) (bytes), C(boot)
+          and C(delete_on_termination).
       type: list
       elements: dict
     cdrom:
@@ -494,7 +737,9 @@ instance:
         without a drive.
       type: dict
     nics:
-      description: NICs with C(network), C(mac) and C(model).
+      description:
+        - NICs with C(network), C(mac) and C(model).
+        - On OpenStack, the server's ports with C(network), C(network_id), C(port), C(mac) and C(fixed_ips).
       type: list
       elements: dict
     interfaces:
@@ -516,9 +761,14 @@ instance:
       description: Path of the UEFI nvram file.
       type: str
 reboot_required:
-  description: Whether the running guest lags its definition (changes wait for its next boot).
+  description: Whether the running guest lags its definition (changes wait for its next boot). Always false on OpenStack.
   returned: always
   type: bool
+progress:
+  description: B(OpenStack.) What the waits saw, one line per status change (when something was applied).
+  returned: when changed on OpenStack
+  type: list
+  elements: str
 plan:
   description:
     - What the run does (or did), field by field. C(changes) lists each change with its C(path),
@@ -555,9 +805,11 @@ ARGUMENT_SPEC = dict(
         size=dict(type="str"),
         format=dict(type="str", choices=["qcow2", "raw"]),
         target=dict(type="str"),
-        bus=dict(type="str", default="virtio", choices=["virtio", "sata", "scsi", "ide", "usb"]),
+        bus=dict(type="str", choices=["virtio", "sata", "scsi", "ide", "usb"]),
         serial=dict(type="str"),
-        readonly=dict(type="bool", default=False),
+        readonly=dict(type="bool"),
+        volume_type=dict(type="str"),
+        delete_on_termination=dict(type="bool"),
     )),
     cdrom=dict(type="dict", options=dict(
         path=dict(type="str"),
@@ -567,9 +819,11 @@ ARGUMENT_SPEC = dict(
     )),
     boot=dict(type="list", elements="str"),
     nics=dict(type="list", elements="dict", options=dict(
-        network=dict(type="str", required=True),
+        network=dict(type="str"),
+        port=dict(type="str"),
+        fixed_ip=dict(type="str"),
         mac=dict(type="str"),
-        model=dict(type="str", default="virtio", choices=["virtio", "e1000", "e1000e", "rtl8139"]),
+        model=dict(type="str", choices=["virtio", "e1000", "e1000e", "rtl8139"]),
     )),
     cloud_init=dict(type="dict", no_log=True, options=dict(
         user_data=dict(type="raw"),
@@ -593,6 +847,23 @@ ARGUMENT_SPEC = dict(
     )),
     hotplug_slots=dict(type="int", default=4),
     recreate=dict(type="bool", default=False),
+    rebuild=dict(type="bool", default=False),
+    flavor=dict(type="str"),
+    confirm_resize=dict(type="bool", default=True),
+    image=dict(type="str"),
+    key_name=dict(type="str", no_log=False),
+    security_groups=dict(type="list", elements="str"),
+    metadata=dict(type="dict"),
+    tags=dict(type="list", elements="str"),
+    availability_zone=dict(type="str"),
+    server_group=dict(type="str"),
+    config_drive=dict(type="bool"),
+    timeouts=dict(type="dict", options=dict(
+        build=dict(type="int", default=600),
+        resize=dict(type="int", default=600),
+        delete=dict(type="int", default=300),
+        power=dict(type="int", default=300),
+    )),
     purge_volumes=dict(type="bool", default=False),
     stop_timeout=dict(type="int", default=60),
     wait_for=dict(type="str", default="none", choices=["none", "ip", "agent"]),
@@ -600,8 +871,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
+# Options that mean something to one backend only (refused on the other when set).
+BACKEND_OPTIONS = {
+    "libvirt": {"only": ["apply", "max_vcpus", "max_memory", "machine", "virt_type", "cpu", "firmware",
+                         "secure_boot", "pool", "cdrom", "boot", "console_log", "graphics", "autostart",
+                         "guest_agent", "xml_overrides", "hotplug_slots", "stop_timeout"]},
+    "openstack": {"only": ["rebuild", "flavor", "confirm_resize", "image", "key_name", "security_groups",
+                           "metadata", "tags", "availability_zone", "server_group", "config_drive",
+                           "timeouts"]},
+}
+
+
 def main():
-    run_resource_module("instance", ARGUMENT_SPEC)
+    run_resource_module("instance", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS)
 
 
 if __name__ == "__main__":

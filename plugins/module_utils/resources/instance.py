@@ -290,10 +290,11 @@ class InstancePlanner(Planner):
                 problems.add(field, "must be a dict (volume/pool, or image/size for a disk the "
                                     "instance owns)")
                 continue
-            unknown = sorted(set(item) - {"volume", "pool", "image", "image_pool", "size", "format",
-                                          "target", "bus", "serial", "readonly"})
+            # The module's OpenStack-only sub-options arrive as None: only set keys count.
+            unknown = sorted(k for k in set(item) - {"volume", "pool", "image", "image_pool", "size", "format",
+                                                     "target", "bus", "serial", "readonly"} if item[k] is not None)
             if unknown:
-                problems.add(field, "unknown key(s) %s" % ", ".join(unknown))
+                problems.add(field, "unknown key(s) %s (not used by the libvirt backend)" % ", ".join(unknown))
             bus = _choice(item.get("bus") or "virtio", field + ".bus", BUSES, problems) or "virtio"
             target = item.get("target")
             if target is None:
@@ -380,9 +381,9 @@ class InstancePlanner(Planner):
             if not isinstance(item, dict):
                 problems.add(field, "must be a dict with network (and mac, model)")
                 continue
-            unknown = sorted(set(item) - {"network", "mac", "model"})
+            unknown = sorted(k for k in set(item) - {"network", "mac", "model"} if item[k] is not None)
             if unknown:
-                problems.add(field, "unknown key(s) %s" % ", ".join(unknown))
+                problems.add(field, "unknown key(s) %s (not used by the libvirt backend)" % ", ".join(unknown))
             network = item.get("network")
             if not network:
                 problems.add(field + ".network", "is required")
