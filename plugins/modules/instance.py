@@ -747,7 +747,8 @@ instance:
       type: list
       elements: dict
     ips:
-      description: The guest's addresses (IPv4 first), from DHCP leases and the guest agent.
+      description: The guest's addresses (IPv4 first). On libvirt from DHCP leases and the guest
+        agent; on OpenStack every address Nova reports (RV(instance.addresses)).
       type: list
       elements: str
     console_log:

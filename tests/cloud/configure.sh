@@ -137,6 +137,7 @@ $(common_default)
 state_path = $DATA/nova
 instances_path = $DATA/nova/instances
 compute_driver = fake.FakeDriverWithoutFakeNodes
+allow_resize_to_same_host = true
 vif_plugging_is_fatal = false
 vif_plugging_timeout = 0
 [wsgi]

@@ -202,6 +202,8 @@ class InstanceDriver(Driver):
         addresses = {}
         for net, items in (_get(server, "addresses", {}) or {}).items():
             addresses[net] = [i.get("addr") for i in items]
+        # Every address, IPv4 first, as the libvirt backend reports them.
+        ips = sorted(set(a for items in addresses.values() for a in items if a), key=lambda a: (":" in a, a))
         tags = list(_get(server, "tags", []) or [])
         sha = metadata.get(USER_DATA_KEY)
         return {
@@ -215,7 +217,7 @@ class InstanceDriver(Driver):
             "server_group": None,
             "security_groups": sorted(set(sgs.get(i, i) for i in sg_ids)), "security_group_ids": sg_ids,
             "metadata": user_metadata(metadata), "tags": user_tags(tags),
-            "nics": nics, "addresses": addresses, "disks": disks,
+            "nics": nics, "addresses": addresses, "ips": ips, "disks": disks,
             "cloud_init": {"sha256": sha} if sha else None,
             "managed": OWNER_TAG in tags,
         }

@@ -463,7 +463,7 @@ class OsInstancePlanner(Planner):
             "metadata": dict(desired["metadata"] or {}), "tags": list(desired["tags"] or []),
             "nics": [{"network": n["network"], "network_id": n["network_id"], "port": n["port"], "mac": None,
                       "fixed_ips": [n["fixed_ip"]] if n["fixed_ip"] else []} for n in res["nics"] or []],
-            "addresses": {},
+            "addresses": {}, "ips": [],
             "disks": [self._disk_after(d) for d in res["disks"] or []],
             "cloud_init": {"sha256": desired["cloud_init"]["sha256"]} if desired["cloud_init"] else None,
             "managed": True,
@@ -691,6 +691,8 @@ class OsInstancePlanner(Planner):
                                     for n in attach]
             gone = set(c["network"] for c in detach) - set(n["network"] for n in after["nics"])
             after["addresses"] = dict((k, v) for k, v in (current.get("addresses") or {}).items() if k not in gone)
+            after["ips"] = sorted(set(a for v in after["addresses"].values() for a in v),
+                                  key=lambda a: (":" in a, a))
         return changes, {"attach": attach, "detach": [d["port"] for d in detach]}
 
     @staticmethod
