@@ -4,18 +4,19 @@
 """Getting image bytes onto the host the module runs on: streamed downloads, checksums,
 decompression, a content-addressed cache and small JSON records.
 
-Pure Python standard library and backend-neutral (the libvirt image driver uses it; an
-OpenStack one can too).  Nothing is ever held whole in memory: bytes flow in chunks from the
+Pure Python standard library and backend-neutral (the libvirt and the Glance image drivers use
+it).  Nothing is ever held whole in memory: bytes flow in chunks from the
 source through the hashers and the decompressor into a ``.partial-*`` file of the cache, which
 becomes ``blobs/sha256-<hex>`` only once every check passed, and is removed on any failure.
 
 Errors are ``TransferError`` subclasses; ``transient`` says whether trying again may help
 (connection refused/reset, timeout, HTTP 5xx/408/429, a connection that ended early) — a
-404 or a checksum mismatch never is.
+404 or a checksum mismatch never is.  ``typed_errors`` turns them into the engine's typed errors.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import http.client
@@ -32,6 +33,8 @@ import zlib
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import HTTPSHandler, Request, build_opener
+
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, NotFound, Timeout
 
 CHUNK = 256 * 1024
 ALGORITHMS = ("sha256", "sha512")
@@ -89,6 +92,30 @@ class TransferTimeout(TransferError):
 
 class ConnectionProblem(TransferError):
     transient = True
+
+
+@contextlib.contextmanager
+def typed_errors(kind, name, done_word, always=False):
+    """TransferErrors (and OSErrors) raised inside become the engine's typed errors, naming the
+    resource ``kind``/``name``.  The hint of a checksum mismatch says "nothing was <done_word>"
+    (``uploaded``, ``placed``); with ``always``, so do those of a missing source and of any other
+    transfer failure."""
+    nothing = "nothing was %s" % done_word
+    try:
+        yield
+    except SourceNotFound as err:
+        raise NotFound(err.msg, kind=kind, name=name,
+                       hint="check the URL or path" + ("; " + nothing if always else ""))
+    except TransferTimeout as err:
+        raise Timeout(err.msg, kind=kind, name=name,
+                      hint="the server stopped sending; raise timeout or retries if it is just slow")
+    except ChecksumMismatch as err:
+        raise BackendError(err.msg, kind=kind, name=name,
+                           hint="the source changed or the checksum is wrong; " + nothing)
+    except TransferError as err:
+        raise BackendError(err.msg, kind=kind, name=name, hint=nothing if always else None)
+    except OSError as err:
+        raise BackendError("%s: %s" % (err.filename or "I/O", err.strerror or err), kind=kind, name=name)
 
 
 # ---- checksums -----------------------------------------------------------------------------

@@ -20,7 +20,6 @@ nothing half-written stays in the pool.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import time
@@ -30,7 +29,6 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.converge impo
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
     BackendError,
     NotFound,
-    Timeout,
 )
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import DELETE
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import storage
@@ -46,25 +44,6 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.image impo
 )
 
 RECORD_VERSION = 1
-
-
-@contextlib.contextmanager
-def transferring(name):
-    """TransferErrors become the engine's typed errors, naming the image."""
-    try:
-        yield
-    except transfer.SourceNotFound as err:
-        raise NotFound(err.msg, kind=KIND, name=name, hint="check the URL or path")
-    except transfer.TransferTimeout as err:
-        raise Timeout(err.msg, kind=KIND, name=name,
-                      hint="the server stopped sending; raise timeout or retries if it is just slow")
-    except transfer.ChecksumMismatch as err:
-        raise BackendError(err.msg, kind=KIND, name=name,
-                           hint="the source changed or the checksum is wrong; nothing was placed")
-    except transfer.TransferError as err:
-        raise BackendError(err.msg, kind=KIND, name=name)
-    except OSError as err:
-        raise BackendError("%s: %s" % (err.filename or "I/O", err.strerror or err), kind=KIND, name=name)
 
 
 def fingerprint(vstate):
@@ -247,7 +226,7 @@ class ImageDriver(Driver):
         file_name = self._source_name(desired)
         key = (spec["url"], file_name)
         if key not in self._expected:
-            with transferring(desired["name"]):
+            with transfer.typed_errors(KIND, desired["name"], "placed"):
                 text = transfer.fetch_text(spec["url"], desired["timeout"], desired["retries"],
                                            desired["validate_certs"], sleep=self.sleep)
                 try:
@@ -295,7 +274,7 @@ class ImageDriver(Driver):
                     and record["stat"] == transfer.file_stat(desired["path"])):
                 return True
             if digests.get("sha256"):
-                with transferring(desired["name"]):
+                with transfer.typed_errors(KIND, desired["name"], "placed"):
                     found = transfer.hash_file(desired["path"])[0]["sha256"]
                 if not world.wanted.get("checksum"):
                     world.wanted["checksum"] = "sha256:%s" % found
@@ -305,7 +284,7 @@ class ImageDriver(Driver):
         old = record.get("http") or {}
         if record["source"].get("display") != source["display"] or not (old.get("etag") or old.get("last_modified")):
             return None
-        with transferring(desired["name"]):
+        with transfer.typed_errors(KIND, desired["name"], "placed"):
             new = transfer.head(source["location"], desired["timeout"], desired["retries"],
                                 desired["validate_certs"], sleep=self.sleep)
         if old.get("etag") and new.get("etag"):
@@ -319,7 +298,7 @@ class ImageDriver(Driver):
         """Hash the volume's bytes once: the file directly when local, else a libvirt download."""
         _path, emit = self._progress(cache, pool.name(), vstate["name"])
         path = vstate.get("path")
-        with transferring(desired["name"]):
+        with transfer.typed_errors(KIND, desired["name"], "placed"):
             if self.local and path and os.path.isfile(path) and os.access(path, os.R_OK):
                 return transfer.hash_file(path, algos, emit, "verify volume %s" % vstate["name"])[0]
             hashers = dict((a, hashlib.new(a)) for a in set(algos))
@@ -369,7 +348,7 @@ class ImageDriver(Driver):
             return self._fetched
         source = desired["source"]
         _path, emit = self._progress(cache, pool_name, volume)
-        with transferring(desired["name"]):
+        with transfer.typed_errors(KIND, desired["name"], "placed"):
             if expected is not None:
                 sha256 = cache.lookup(expected.algo, expected.digest)
                 if sha256:

@@ -13,7 +13,6 @@ patch.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from ansible_collections.converge.virt.plugins.module_utils import transfer
@@ -22,14 +21,12 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
     BackendError,
     Conflict,
     InvalidSpec,
-    NotFound,
-    Timeout,
 )
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import DELETE
 from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG, looks_like_id
+from ansible_collections.converge.virt.plugins.module_utils.resources.image import DEFAULT_CACHE_DIR
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_image import (
     CHECKSUM_PROPERTY,
-    DEFAULT_CACHE_DIR,
     KIND,
     SHA256_PROPERTY,
     SOURCE_PROPERTY,
@@ -45,25 +42,6 @@ except ImportError:  # open_cloud reports the missing library before a driver is
 
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 FAILED = ("killed", "deleted", "pending_delete", "deactivated")
-
-
-@contextlib.contextmanager
-def transferring(name):
-    """TransferErrors become the engine's typed errors, naming the image."""
-    try:
-        yield
-    except transfer.SourceNotFound as err:
-        raise NotFound(err.msg, kind=KIND, name=name, hint="check the URL or path; nothing was uploaded")
-    except transfer.TransferTimeout as err:
-        raise Timeout(err.msg, kind=KIND, name=name,
-                      hint="the server stopped sending; raise timeout or retries if it is just slow")
-    except transfer.ChecksumMismatch as err:
-        raise BackendError(err.msg, kind=KIND, name=name,
-                           hint="the source changed or the checksum is wrong; nothing was uploaded")
-    except transfer.TransferError as err:
-        raise BackendError(err.msg, kind=KIND, name=name, hint="nothing was uploaded")
-    except OSError as err:
-        raise BackendError("%s: %s" % (err.filename or "I/O", err.strerror or err), kind=KIND, name=name)
 
 
 class _Reader(object):
@@ -209,7 +187,7 @@ class ImageDriver(Driver):
         if spec:
             key = (spec["url"], self._source_name(desired))
             if key not in self._expected:
-                with transferring(desired["name"]):
+                with transfer.typed_errors(KIND, desired["name"], "uploaded", always=True):
                     text = transfer.fetch_text(spec["url"], desired["timeout"], desired["retries"],
                                                desired["validate_certs"])
                     try:
@@ -222,7 +200,7 @@ class ImageDriver(Driver):
         if source["type"] == "src" and desired.get("controller_file"):
             return transfer.Checksum("sha256", digest=desired["controller_file"]["sha256"])
         if source["type"] == "path":
-            with transferring(desired["name"]):
+            with transfer.typed_errors(KIND, desired["name"], "uploaded", always=True):
                 digests = transfer.hash_file(desired["path"])[0]
             return transfer.Checksum("sha256", digest=digests["sha256"])
         return None
@@ -348,7 +326,7 @@ class ImageDriver(Driver):
         """The verified content file (checksum checked before anything exists in Glance)."""
         expected = self._expected_checksum(desired) if desired.get("checksum") else None
         source = desired["source"]
-        with transferring(desired["name"]):
+        with transfer.typed_errors(KIND, desired["name"], "uploaded", always=True):
             if source["type"] == "url":
                 return transfer.download(source["location"], cache, expected, desired["decompress"],
                                          desired["format"], desired["timeout"], desired["retries"],

@@ -60,6 +60,120 @@ def versioned_name(name, digest):
     return "%s-%s" % (name, tag)
 
 
+# ---- the content options every image backend shares (pure: the OpenStack planner uses them too) --
+def content_options(params):
+    """The content options of ``params`` with their defaults, not yet checked: ``path``,
+    ``controller_file``, ``checksum`` and ``source`` are filled in by parse_content and
+    parse_source."""
+    return {
+        "url": params.get("url"),
+        "src": params.get("src"),
+        "path": None,
+        "controller_file": None,
+        "checksum": None,
+        "format": params.get("format"),
+        "decompress": params.get("decompress") or "auto",
+        "timeout": params.get("timeout") if params.get("timeout") is not None else 60,
+        "retries": params.get("retries") if params.get("retries") is not None else 3,
+        "validate_certs": params.get("validate_certs") is not False,
+        "cache_dir": params.get("cache_dir") or DEFAULT_CACHE_DIR,
+        "keep_download": params.get("keep_download") is not False,
+        "on_source_change": params.get("on_source_change") or "refuse",
+    }
+
+
+def check_content_options(desired, problems):
+    """Check the plain content options of ``desired`` (as content_options made them)."""
+    if desired["format"] is not None and desired["format"] not in transfer.FORMATS:
+        problems.add("format", "must be one of %s" % ", ".join(transfer.FORMATS))
+    if desired["decompress"] not in transfer.DECOMPRESS:
+        problems.add("decompress", "must be one of %s" % ", ".join(transfer.DECOMPRESS))
+    if desired["on_source_change"] not in ON_SOURCE_CHANGE:
+        problems.add("on_source_change", "must be one of %s" % ", ".join(ON_SOURCE_CHANGE))
+    validate.int_range(desired["timeout"], "timeout", problems, 1, 86400, " s")
+    validate.int_range(desired["retries"], "retries", problems, 0, 20)
+    cache_dir = desired["cache_dir"]
+    if not (cache_dir.startswith("/") or cache_dir == "~" or cache_dir.startswith("~/")):
+        problems.add("cache_dir", "%r must be an absolute path (or start with ~/)" % cache_dir)
+
+
+def parse_content(params, desired, problems):
+    """Fill in ``path``, ``controller_file`` and ``checksum`` of ``desired`` from ``params``."""
+    if params.get("path") is not None:
+        desired["path"] = validate.absolute_path(params["path"], "path", problems)
+    if params.get("_controller_file") is not None:
+        desired["controller_file"] = controller_file(params["_controller_file"], problems)
+    if params.get("checksum") is not None:
+        try:
+            desired["checksum"] = transfer.parse_checksum(params["checksum"]).to_dict()
+        except ValueError as err:
+            problems.add("checksum", str(err))
+
+
+def controller_file(value, problems):
+    """The action plugin's description of the controller file: ``{"name", "size", "sha256"}``."""
+    if (not isinstance(value, dict) or not isinstance(value.get("sha256"), str)
+            or len(value["sha256"]) != 64 or not isinstance(value.get("size"), int)):
+        problems.add("_controller_file", "is internal to the action plugin (name, size, sha256)")
+        return None
+    return {"name": str(value.get("name") or ""), "size": value["size"], "sha256": value["sha256"]}
+
+
+def parse_source(params, desired, problems, named_by_content=("src",)):
+    """Set ``desired["source"]`` (``{"type", "location", "display"}``) from exactly one of url,
+    src and path.  ``named_by_content``: the source types whose content the driver digests
+    itself, so that on_source_change: new_version can name a version without a checksum."""
+    given = [s for s in SOURCES if params.get(s) is not None]
+    # The action plugin passes src (the label) and path (the controller file, copied) together.
+    if given == ["src", "path"] and desired["controller_file"] is not None:
+        given = ["src"]
+    if len(given) != 1:
+        problems.add("url" if not given else given[1],
+                     "exactly one of url, src and path is needed with state: present (got %s)"
+                     % (", ".join(given) or "none"))
+        return
+    kind = given[0]
+    if kind == "url":
+        try:
+            transfer.check_url(params["url"])
+        except ValueError as err:
+            problems.add("url", str(err))
+            return
+        desired["source"] = {"type": "url", "location": params["url"],
+                             "display": transfer.public_url(params["url"])}
+    elif kind == "path":
+        if desired["path"] is None:
+            return
+        desired["source"] = {"type": "path", "location": desired["path"], "display": desired["path"]}
+    else:
+        if params.get("_controller_file") is None:
+            problems.add("src", "is handled by the converge.virt.image action plugin; call the "
+                                "module through it (not with a bare module invocation)")
+            return
+        desired["source"] = {"type": "src", "location": desired["path"],
+                             "display": "controller:%s" % params["src"]}
+    if (desired["on_source_change"] == "new_version" and desired["checksum"] is None
+            and kind not in named_by_content):
+        problems.add("on_source_change", "new_version needs a checksum (sha256:<hex>, sha512:<hex> "
+                                         "or <algo>:<URL of a checksum file>) to name the version")
+
+
+def content_identity(state):
+    """What names an image's content in a change: its checksum, else its sha256 (or None)."""
+    return state.get("checksum") or ("sha256:%s" % state["sha256"] if state.get("sha256") else None)
+
+
+def wanted_digest(wanted, name):
+    """The digest a new version of the wanted content is named after (``wanted``: the world's)."""
+    text = wanted.get("checksum") or ""
+    if ":" in text:
+        return text.split(":", 1)[1]
+    if wanted.get("sha256"):
+        return wanted["sha256"]
+    raise Conflict("the new content's digest is unknown, so the new version cannot be named",
+                   kind=KIND, name=name, hint="give a checksum")
+
+
 class ImageWorld(object):
     """What the planner needs to know about the host and the source, read by a driver.
 
@@ -91,95 +205,15 @@ class ImagePlanner(Planner):
         name = validate.volume_name(params.get("name"), "name", problems)
         pool = validate.resource_name(params.get("pool"), "pool", problems)
         state = params.get("state") or "present"
-        controller = params.get("_controller_file")
-        desired = {
-            "name": name,
-            "pool": pool,
-            "state": state,
-            "url": params.get("url"),
-            "src": params.get("src"),
-            "path": None,
-            "controller_file": None,
-            "checksum": None,
-            "format": params.get("format"),
-            "decompress": params.get("decompress") or "auto",
-            "timeout": params.get("timeout") if params.get("timeout") is not None else 60,
-            "retries": params.get("retries") if params.get("retries") is not None else 3,
-            "validate_certs": params.get("validate_certs") is not False,
-            "cache_dir": params.get("cache_dir") or DEFAULT_CACHE_DIR,
-            "keep_download": params.get("keep_download") is not False,
-            "on_source_change": params.get("on_source_change") or "refuse",
-            "force": bool(params.get("force")),
-            "source": None,
-        }
-        if desired["format"] is not None and desired["format"] not in transfer.FORMATS:
-            problems.add("format", "must be one of %s" % ", ".join(transfer.FORMATS))
-        if desired["decompress"] not in transfer.DECOMPRESS:
-            problems.add("decompress", "must be one of %s" % ", ".join(transfer.DECOMPRESS))
-        if desired["on_source_change"] not in ON_SOURCE_CHANGE:
-            problems.add("on_source_change", "must be one of %s" % ", ".join(ON_SOURCE_CHANGE))
-        validate.int_range(desired["timeout"], "timeout", problems, 1, 86400, " s")
-        validate.int_range(desired["retries"], "retries", problems, 0, 20)
-        cache_dir = desired["cache_dir"]
-        if not (cache_dir.startswith("/") or cache_dir == "~" or cache_dir.startswith("~/")):
-            problems.add("cache_dir", "%r must be an absolute path (or start with ~/)" % cache_dir)
-        if params.get("path") is not None:
-            desired["path"] = validate.absolute_path(params["path"], "path", problems)
-        if controller is not None:
-            desired["controller_file"] = self._controller_file(controller, problems)
-        if params.get("checksum") is not None:
-            try:
-                desired["checksum"] = transfer.parse_checksum(params["checksum"]).to_dict()
-            except ValueError as err:
-                problems.add("checksum", str(err))
+        desired = {"name": name, "pool": pool, "state": state}
+        desired.update(content_options(params))
+        desired.update(force=bool(params.get("force")), source=None)
+        check_content_options(desired, problems)
+        parse_content(params, desired, problems)
         if state == "present":
-            self._source(params, desired, problems)
+            parse_source(params, desired, problems)
         problems.raise_if_any(KIND, params.get("name"))
         return desired
-
-    @staticmethod
-    def _controller_file(value, problems):
-        if (not isinstance(value, dict) or not isinstance(value.get("sha256"), str)
-                or len(value["sha256"]) != 64 or not isinstance(value.get("size"), int)):
-            problems.add("_controller_file", "is internal to the action plugin (name, size, sha256)")
-            return None
-        return {"name": str(value.get("name") or ""), "size": value["size"], "sha256": value["sha256"]}
-
-    @staticmethod
-    def _source(params, desired, problems):
-        given = [s for s in SOURCES if params.get(s) is not None]
-        # The action plugin passes src (the label) and path (the controller file, copied) together.
-        if given == ["src", "path"] and desired["controller_file"] is not None:
-            given = ["src"]
-        if len(given) != 1:
-            problems.add("url" if not given else given[1],
-                         "exactly one of url, src and path is needed with state: present (got %s)"
-                         % (", ".join(given) or "none"))
-            return
-        kind = given[0]
-        if kind == "url":
-            try:
-                transfer.check_url(params["url"])
-            except ValueError as err:
-                problems.add("url", str(err))
-                return
-            desired["source"] = {"type": "url", "location": params["url"],
-                                 "display": transfer.public_url(params["url"])}
-        elif kind == "path":
-            if desired["path"] is None:
-                return
-            desired["source"] = {"type": "path", "location": desired["path"], "display": desired["path"]}
-        else:
-            if params.get("_controller_file") is None:
-                problems.add("src", "is handled by the converge.virt.image action plugin; call the "
-                                    "module through it (not with a bare module invocation)")
-                return
-            desired["source"] = {"type": "src", "location": desired["path"],
-                                 "display": "controller:%s" % params["src"]}
-        checksum = desired["checksum"]
-        if desired["on_source_change"] == "new_version" and checksum is None and kind != "src":
-            problems.add("on_source_change", "new_version needs a checksum (sha256:<hex>, sha512:<hex> "
-                                             "or <algo>:<URL of a checksum file>) to name the version")
 
     # ---- plan ------------------------------------------------------------------------
     def plan(self, desired, world):
@@ -215,7 +249,7 @@ class ImagePlanner(Planner):
                            hint="delete it, or check the checksum")
 
         change = Change(self._content_path(current, wanted), "modify",
-                        self._identity(current), self._identity(wanted) or "(new content)", REPLACE)
+                        content_identity(current), content_identity(wanted) or "(new content)", REPLACE)
         blockers = self._blockers(world)
         if not blockers:
             after = self._predicted(desired, world, name)
@@ -244,13 +278,7 @@ class ImagePlanner(Planner):
         checksum = desired.get("checksum") or {}
         if checksum.get("digest"):
             return checksum["digest"]
-        text = world.wanted.get("checksum") or ""
-        if ":" in text:
-            return text.split(":", 1)[1]
-        if world.wanted.get("sha256"):
-            return world.wanted["sha256"]
-        raise Conflict("the new content's digest is unknown, so the new version cannot be named",
-                       kind=KIND, name=desired["name"], hint="give a checksum")
+        return wanted_digest(world.wanted, desired["name"])
 
     @staticmethod
     def _blockers(world):
@@ -261,10 +289,6 @@ class ImagePlanner(Planner):
             parts.append("instances use it: %s" % ", ".join(sorted(set(
                 "%s (%s)" % (u["domain"], u.get("target") or u.get("device")) for u in world.users))))
         return "; ".join(parts)
-
-    @staticmethod
-    def _identity(state):
-        return state.get("checksum") or ("sha256:%s" % state["sha256"] if state.get("sha256") else None)
 
     @staticmethod
     def _content_path(current, wanted):

@@ -20,20 +20,26 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.converge.virt.plugins.module_utils import transfer
 from ansible_collections.converge.virt.plugins.module_utils.engine import validate
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Planner
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict, InvalidSpec, Problems
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE, Change, Field, Plan, compare,
 )
-from ansible_collections.converge.virt.plugins.module_utils.resources.image import versioned_name
+from ansible_collections.converge.virt.plugins.module_utils.resources.image import (
+    NO_TRANSFER,
+    check_content_options,
+    content_identity,
+    content_options,
+    parse_content,
+    parse_source,
+    versioned_name,
+    wanted_digest,
+)
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import mapping_changes
 
 KIND = "image"
 OWNER_TAG = "converge-virt"  # the same as openstack.cloud.OWNER_TAG (this module stays SDK-free)
-SOURCES = ("url", "src", "path")
-ON_SOURCE_CHANGE = ("refuse", "new_version")
-DEFAULT_CACHE_DIR = "~/.cache/converge-virt/images"
 VISIBILITIES = ("private", "shared", "community", "public")
 CONTAINER_FORMATS = ("bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed")
 
@@ -60,9 +66,6 @@ SCHEMA = {
     "tags": Field(LIVE),
 }
 LIVE_FIELDS = ("visibility", "protected", "min_disk", "min_ram", "tags")
-
-NO_TRANSFER = {"downloaded": False, "bytes": 0, "seconds": 0.0, "rate": None, "source": None,
-               "progress_log": None}
 
 
 def is_user_property(key):
@@ -103,23 +106,10 @@ class OsImagePlanner(Planner):
         problems = Problems()
         name = validate.resource_name(params.get("name"), "name", problems, max_length=255)
         state = params.get("state") or "present"
-        desired = {
-            "name": name,
-            "state": state,
-            "url": params.get("url"),
-            "src": params.get("src"),
-            "path": None,
-            "controller_file": None,
-            "checksum": None,
-            "format": params.get("format"),
+        desired = {"name": name, "state": state}
+        desired.update(content_options(params))
+        desired.update({
             "container_format": params.get("container_format") or "bare",
-            "decompress": params.get("decompress") or "auto",
-            "timeout": params.get("timeout") if params.get("timeout") is not None else 60,
-            "retries": params.get("retries") if params.get("retries") is not None else 3,
-            "validate_certs": params.get("validate_certs") is not False,
-            "cache_dir": params.get("cache_dir") or DEFAULT_CACHE_DIR,
-            "keep_download": params.get("keep_download") is not False,
-            "on_source_change": params.get("on_source_change") or "refuse",
             "recreate": bool(params.get("recreate")),
             "force": bool(params.get("force")),
             "wait_timeout": params.get("wait_timeout") if params.get("wait_timeout") is not None else 600,
@@ -131,43 +121,28 @@ class OsImagePlanner(Planner):
             "properties": None,
             "purge_properties": bool(params.get("purge_properties")),
             "source": None,
-        }
-        if desired["format"] is not None and desired["format"] not in transfer.FORMATS:
-            problems.add("format", "must be one of %s" % ", ".join(transfer.FORMATS))
+        })
+        check_content_options(desired, problems)
         if desired["container_format"] not in CONTAINER_FORMATS:
             problems.add("container_format", "must be one of %s" % ", ".join(CONTAINER_FORMATS))
-        if desired["decompress"] not in transfer.DECOMPRESS:
-            problems.add("decompress", "must be one of %s" % ", ".join(transfer.DECOMPRESS))
-        if desired["on_source_change"] not in ON_SOURCE_CHANGE:
-            problems.add("on_source_change", "must be one of %s" % ", ".join(ON_SOURCE_CHANGE))
         if desired["visibility"] is not None and desired["visibility"] not in VISIBILITIES:
             problems.add("visibility", "must be one of %s" % ", ".join(VISIBILITIES))
-        validate.int_range(desired["timeout"], "timeout", problems, 1, 86400, " s")
-        validate.int_range(desired["retries"], "retries", problems, 0, 20)
         validate.int_range(desired["wait_timeout"], "wait_timeout", problems, 1, 86400, " s")
         validate.int_range(desired["min_disk"], "min_disk", problems, 0, 1024 * 1024, " GiB")
         validate.int_range(desired["min_ram"], "min_ram", problems, 0, 1024 * 1024 * 1024, " MiB")
         if desired["protected"] is not None:
             desired["protected"] = bool(desired["protected"])
-        cache_dir = desired["cache_dir"]
-        if not (cache_dir.startswith("/") or cache_dir == "~" or cache_dir.startswith("~/")):
-            problems.add("cache_dir", "%r must be an absolute path (or start with ~/)" % cache_dir)
         if params.get("tags") is not None:
             desired["tags"] = self._tags(params["tags"], problems)
         if params.get("properties") is not None:
             desired["properties"] = self._properties(params["properties"], problems)
-        if params.get("path") is not None:
-            desired["path"] = validate.absolute_path(params["path"], "path", problems)
-        controller = params.get("_controller_file")
-        if controller is not None:
-            desired["controller_file"] = self._controller_file(controller, problems)
-        if params.get("checksum") is not None:
-            try:
-                desired["checksum"] = transfer.parse_checksum(params["checksum"]).to_dict()
-            except ValueError as err:
-                problems.add("checksum", str(err))
+        parse_content(params, desired, problems)
+        if desired["controller_file"] is not None:
+            # Glance's side also learns whether the controller file is compressed.
+            desired["controller_file"]["compression"] = params["_controller_file"].get("compression")
         if state == "present":
-            self._source(params, desired, problems)
+            # A file source is hashed by the driver, so its digest names a new version.
+            parse_source(params, desired, problems, named_by_content=("src", "path"))
         problems.raise_if_any(KIND, params.get("name"))
         return desired
 
@@ -202,50 +177,6 @@ class OsImagePlanner(Planner):
             else:
                 result[key] = property_value(val)
         return result
-
-    @staticmethod
-    def _controller_file(value, problems):
-        if (not isinstance(value, dict) or not isinstance(value.get("sha256"), str)
-                or len(value["sha256"]) != 64 or not isinstance(value.get("size"), int)):
-            problems.add("_controller_file", "is internal to the action plugin (name, size, sha256)")
-            return None
-        return {"name": str(value.get("name") or ""), "size": value["size"], "sha256": value["sha256"],
-                "compression": value.get("compression")}
-
-    @staticmethod
-    def _source(params, desired, problems):
-        given = [s for s in SOURCES if params.get(s) is not None]
-        # The action plugin passes src (the label) and path (the controller file, copied) together.
-        if given == ["src", "path"] and desired["controller_file"] is not None:
-            given = ["src"]
-        if len(given) != 1:
-            problems.add("url" if not given else given[1],
-                         "exactly one of url, src and path is needed with state: present (got %s)"
-                         % (", ".join(given) or "none"))
-            return
-        kind = given[0]
-        if kind == "url":
-            try:
-                transfer.check_url(params["url"])
-            except ValueError as err:
-                problems.add("url", str(err))
-                return
-            desired["source"] = {"type": "url", "location": params["url"],
-                                 "display": transfer.public_url(params["url"])}
-        elif kind == "path":
-            if desired["path"] is None:
-                return
-            desired["source"] = {"type": "path", "location": desired["path"], "display": desired["path"]}
-        else:
-            if desired["controller_file"] is None:
-                problems.add("src", "is handled by the converge.virt.image action plugin; call the "
-                                    "module through it (not with a bare module invocation)")
-                return
-            desired["source"] = {"type": "src", "location": desired["path"],
-                                 "display": "controller:%s" % params["src"]}
-        if desired["on_source_change"] == "new_version" and desired["checksum"] is None and kind == "url":
-            problems.add("on_source_change", "new_version needs a checksum (sha256:<hex>, sha512:<hex> "
-                                             "or <algo>:<URL of a checksum file>) to name the version")
 
     # ---- plan ------------------------------------------------------------------------
     def plan(self, desired, world):
@@ -340,36 +271,16 @@ class OsImagePlanner(Planner):
 
     @staticmethod
     def _property_changes(desired, current):
-        have = dict(current.get("properties") or {})
-        want = desired.get("properties")
-        if want is None:
-            return have, []
-        after = dict(want) if desired.get("purge_properties") else dict(have, **want)
-        changes = []
-        for key in sorted(set(have) | set(after)):
-            path = "properties.%s" % key
-            if key not in have:
-                changes.append(Change(path, "add", None, after[key], LIVE))
-            elif key not in after:
-                changes.append(Change(path, "remove", have[key], None, LIVE))
-            elif have[key] != after[key]:
-                changes.append(Change(path, "modify", have[key], after[key], LIVE))
-        return after, changes
+        return mapping_changes("properties", dict(current.get("properties") or {}), desired.get("properties"),
+                               desired.get("purge_properties"))
 
     @staticmethod
     def _version_digest(desired, world):
-        text = world.wanted.get("checksum") or ""
-        if ":" in text:
-            return text.split(":", 1)[1]
-        if world.wanted.get("sha256"):
-            return world.wanted["sha256"]
-        raise Conflict("the new content's digest is unknown, so the new version cannot be named",
-                       kind=KIND, name=desired["name"], hint="give a checksum")
+        return wanted_digest(world.wanted, desired["name"])
 
     @staticmethod
     def _identity(state):
-        return state.get("checksum") or ("sha256:%s" % state["sha256"] if state.get("sha256") else None) \
-            or state.get("source")
+        return content_identity(state) or state.get("source")
 
     @staticmethod
     def _content_path(current, wanted):

@@ -67,13 +67,19 @@ def normalize_metadata(value, field, problems):
 
 def metadata_changes(desired, current, purge):
     """``(after, changes)`` for metadata: only the keys given are managed unless ``purge``."""
-    have = user_metadata(current)
-    if desired is None:
+    return mapping_changes("metadata", user_metadata(current), desired, purge)
+
+
+def mapping_changes(field, have, want, purge):
+    """``(after, changes)`` for a dict of live key/value pairs ``field`` (Swift metadata, Glance
+    properties): ``have`` as it is, ``want`` as given (None: not managed); only the keys given are
+    managed unless ``purge``.  Changes are named ``<field>.<key>``."""
+    if want is None:
         return have, []
-    after = dict(desired) if purge else dict(have, **desired)
+    after = dict(want) if purge else dict(have, **want)
     changes = []
     for key in sorted(set(have) | set(after)):
-        path = "metadata.%s" % key
+        path = "%s.%s" % (field, key)
         if key not in have:
             changes.append(Change(path, "add", None, after[key], LIVE))
         elif key not in after:

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from ansible_collections.converge.virt.plugins.module_utils import transfer
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, NotFound, Timeout
 
 QCOW2 = b"QFI\xfb" + b"\x00" * 60 + b"payload" * 1000
 ISO = b"\x00" * 32769 + b"CD001" + b"\x01" * 100
@@ -354,3 +355,41 @@ def test_download_connection_refused_is_transient(tmp_path):
 def test_fetch_text_and_sums(server):
     text = transfer.fetch_text(server + "/SUMS")
     assert transfer.parse_sums(text, "img.qcow2", "sha256") == SHA
+
+
+# ---- typed errors ---------------------------------------------------------------------------
+@pytest.mark.parametrize("error,typed", [
+    (transfer.SourceNotFound("gone"), NotFound),
+    (transfer.TransferTimeout("slow"), Timeout),
+    (transfer.ChecksumMismatch("differs"), BackendError),
+    (transfer.CorruptSource("broken"), BackendError),
+])
+def test_typed_errors_name_the_resource(error, typed):
+    with pytest.raises(typed) as err:
+        with transfer.typed_errors("image", "debian", "placed"):
+            raise error
+    assert (err.value.msg, err.value.kind, err.value.name) == (error.msg, "image", "debian")
+
+
+def test_typed_errors_say_what_was_not_done():
+    def hint(error, **kw):
+        with pytest.raises(Exception) as err:
+            with transfer.typed_errors("image", "x", "uploaded", **kw):
+                raise error
+        return err.value.hint
+    mismatch = "the source changed or the checksum is wrong; nothing was uploaded"
+    assert hint(transfer.ChecksumMismatch("m")) == mismatch
+    assert hint(transfer.ChecksumMismatch("m"), always=True) == mismatch
+    assert hint(transfer.SourceNotFound("n")) == "check the URL or path"
+    assert hint(transfer.SourceNotFound("n"), always=True) == "check the URL or path; nothing was uploaded"
+    assert hint(transfer.CorruptSource("c")) is None
+    assert hint(transfer.CorruptSource("c"), always=True) == "nothing was uploaded"
+
+
+def test_typed_errors_report_os_errors_and_pass_others():
+    with pytest.raises(BackendError, match="/srv/x: No such file"):
+        with transfer.typed_errors("image", "x", "placed"):
+            raise FileNotFoundError(2, "No such file or directory", "/srv/x")
+    with pytest.raises(KeyError):
+        with transfer.typed_errors("image", "x", "placed"):
+            raise KeyError("not a transfer error")

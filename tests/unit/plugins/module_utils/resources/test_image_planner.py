@@ -12,8 +12,10 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, NONE, REPLACE, UPDATE,
 )
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Problems
 from ansible_collections.converge.virt.plugins.module_utils.resources.image import (
-    ImagePlanner, ImageWorld, versioned_name,
+    ImagePlanner, ImageWorld, content_identity, content_options, parse_content, parse_source, versioned_name,
+    wanted_digest,
 )
 
 PLANNER = ImagePlanner()
@@ -243,3 +245,39 @@ def test_forced_delete_warns():
 def test_outputs_report_no_transfer_by_default():
     out = PLANNER.outputs(plan(params(), world(matches=True)))
     assert out["transfer"]["downloaded"] is False and out["transfer"]["bytes"] == 0
+
+
+# ---- the shared content spec (used by the OpenStack planner too) ----------------------------------
+def _content(p, **kw):
+    problems = Problems()
+    desired = content_options(p)
+    parse_content(p, desired, problems)
+    parse_source(p, desired, problems, **kw)
+    return desired, problems.items
+
+
+def test_new_version_of_a_file_needs_a_checksum_unless_the_driver_digests_it():
+    p = params(url=None, path="/srv/x.qcow2", checksum=None, on_source_change="new_version")
+    _desired, problems = _content(p)
+    assert [f for f, _m in problems] == ["on_source_change"]
+    desired, problems = _content(p, named_by_content=("src", "path"))
+    assert problems == [] and desired["source"]["type"] == "path"
+
+
+def test_controller_file_is_checked():
+    p = params(url=None, src="x.qcow2", _controller_file={"name": "x.qcow2", "size": "5"})
+    desired, problems = _content(p)
+    assert [f for f, _m in problems] == ["_controller_file"] and desired["controller_file"] is None
+    p["_controller_file"] = {"name": "x.qcow2", "size": 5, "sha256": NEW, "compression": "xz"}
+    desired, problems = _content(p)
+    assert problems == [] and desired["controller_file"] == {"name": "x.qcow2", "size": 5, "sha256": NEW}
+
+
+def test_content_identity_and_wanted_digest():
+    assert content_identity({"checksum": "sha512:ab", "sha256": OLD}) == "sha512:ab"
+    assert content_identity({"checksum": None, "sha256": OLD}) == "sha256:" + OLD
+    assert content_identity({}) is None
+    assert wanted_digest({"checksum": "sha512:ab"}, "x") == "ab"
+    assert wanted_digest({"checksum": None, "sha256": OLD}, "x") == OLD
+    with pytest.raises(Conflict, match="digest is unknown"):
+        wanted_digest({}, "x")

@@ -166,3 +166,17 @@ def test_delete_absent_is_noop():
 def test_owner_tag_never_in_user_tags():
     plan = plan_for(params(tags=["a"]), world())
     assert "converge-virt" not in plan.after["tags"]
+
+
+def test_controller_file_keeps_its_compression():
+    desired = PLANNER.normalize(params(url=None, src="x.qcow2.xz", path="/tmp/copy", _controller_file={
+        "name": "x.qcow2.xz", "size": 5, "sha256": SHA_A, "compression": "xz"}))
+    assert desired["controller_file"]["compression"] == "xz"
+    assert desired["source"] == {"type": "src", "location": "/tmp/copy", "display": "controller:x.qcow2.xz"}
+
+
+def test_new_version_of_a_file_needs_no_checksum():
+    desired = PLANNER.normalize(params(url=None, path="/srv/x.qcow2", checksum=None, on_source_change="new_version"))
+    assert desired["source"]["type"] == "path"
+    with pytest.raises(InvalidSpec, match="new_version needs a checksum"):
+        PLANNER.normalize(params(checksum=None, on_source_change="new_version"))

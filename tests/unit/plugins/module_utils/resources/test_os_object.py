@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict, InvalidSpec
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE, LIVE, NONE, UPDATE
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import (
-    PUBLIC_READ_ACL, ObjectWorld, OsObjectContainerPlanner, OsObjectPlanner, user_metadata,
+    PUBLIC_READ_ACL, ObjectWorld, OsObjectContainerPlanner, OsObjectPlanner, mapping_changes, user_metadata,
 )
 
 CONTAINERS = OsObjectContainerPlanner()
@@ -99,3 +99,14 @@ def test_object_needs_a_source():
     with pytest.raises(InvalidSpec):
         OBJECTS.normalize({"container": "c", "name": "o"})
     assert oplan({"container": "c", "name": "o", "state": "absent"}, OBJECT).action == DELETE
+
+
+def test_mapping_changes_manage_only_given_keys_unless_purged():
+    have = {"a": "1", "b": "2"}
+    assert mapping_changes("properties", have, None, True) == (have, [])
+    after, changes = mapping_changes("properties", have, {"b": "3", "c": "4"}, False)
+    assert after == {"a": "1", "b": "3", "c": "4"}
+    assert [(c.path, c.op, c.before, c.after, c.effect) for c in changes] == [
+        ("properties.b", "modify", "2", "3", LIVE), ("properties.c", "add", None, "4", LIVE)]
+    after, changes = mapping_changes("metadata", have, {"b": "2"}, True)
+    assert after == {"b": "2"} and [(c.path, c.op) for c in changes] == [("metadata.a", "remove")]
