@@ -26,7 +26,7 @@ if [ "$backend" = openstack ]; then
   args+=(-e '{"portable_connection": {"cloud": "demo"}}')
 fi
 play() { "$venv/bin/ansible-playbook" -i localhost, "$root/playbooks/portable.yml" "${args[@]}" "$@"; }
-down() { play -e portable_state=absent "$@"; }
+down() { play -e portable_state=absent; }
 cleanup() { down > /dev/null 2>&1 || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
