@@ -10,7 +10,7 @@ import ipaddress
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, owner_tags, user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_floating_ip import FloatingIpWorld
 
 
@@ -42,7 +42,7 @@ class FloatingIpDriver(Driver):
                 "fixed_address": fip.fixed_ip_address or None,
                 "server": server if fip.port_id else None,
                 "description": fip.description or "", "status": fip.status,
-                "tags": sorted(t for t in tags if t != OWNER_TAG), "managed": OWNER_TAG in tags}
+                "tags": user_tags(tags), "managed": OWNER_TAG in tags}
 
     def observe(self, name, desired=None):
         if desired is None:
@@ -146,7 +146,7 @@ class FloatingIpDriver(Driver):
                 attrs["description"] = after["description"]
             fip = self.cloud.call("allocate floating IP", self.net.create_ip, retry=True, **attrs)
             self.cloud.call("tag floating IP %s" % fip.floating_ip_address, self.net.set_tags, fip,
-                            [OWNER_TAG] + list(after.get("tags") or []), retry=True)
+                            owner_tags(after.get("tags")), retry=True)
             return {}
         fip = self.cloud.call("floating IP %s" % plan.name, self.net.get_ip, plan.desired["id"])
         paths = set(c.path for c in plan.changes)
@@ -159,6 +159,6 @@ class FloatingIpDriver(Driver):
         if attrs:
             self.cloud.call("update floating IP %s" % plan.name, self.net.update_ip, fip, retry=True, **attrs)
         if "tags" in paths:
-            tags = ([OWNER_TAG] if OWNER_TAG in (fip.tags or []) else []) + list(after["tags"])
+            tags = owner_tags(after["tags"], OWNER_TAG in (fip.tags or []))
             self.cloud.call("tag floating IP %s" % plan.name, self.net.set_tags, fip, tags)
         return {}

@@ -15,13 +15,32 @@ from __future__ import annotations
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, InvalidSpec
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG, looks_like_id
+from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import looks_like_id
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, owner_tags, user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_identity import IdentityWorld, role_key
 
 try:
     from openstack import exceptions as sdk_exc
 except ImportError:  # open_cloud() reports the missing library before a driver is made
     sdk_exc = None
+
+
+def _identity_state(resource, domain, **fields):
+    """The normalized state of a project or user: what both have, then ``fields`` (in their order)."""
+    state = {
+        "name": resource.name,
+        "id": resource.id,
+        "domain_id": resource.domain_id,
+        "domain": domain["name"] if domain["id"] == resource.domain_id else resource.domain_id,
+        "description": resource.description or "",
+    }
+    state.update(fields)
+    return state
+
+
+def _changed(plan, attributes):
+    """``{openstacksdk attribute: value}`` of the fields ``plan`` changes; ``attributes``: field -> (attribute, value)."""
+    return dict(attributes[c.path] for c in plan.changes if c.path in attributes)
 
 
 class _IdentityDriver(Driver):
@@ -99,16 +118,8 @@ class ProjectDriver(_IdentityDriver):
     @staticmethod
     def _normalize(project, domain):
         tags = list(project.tags or [])
-        return {
-            "name": project.name,
-            "id": project.id,
-            "domain_id": project.domain_id,
-            "domain": domain["name"] if domain["id"] == project.domain_id else project.domain_id,
-            "description": project.description or "",
-            "enabled": bool(project.is_enabled),
-            "tags": sorted(t for t in tags if t != OWNER_TAG),
-            "managed": OWNER_TAG in tags,
-        }
+        return _identity_state(project, domain, enabled=bool(project.is_enabled), tags=user_tags(tags),
+                               managed=OWNER_TAG in tags)
 
     def _contents(self, project_id):
         """What still lives in the project (Keystone deletes none of it): one small list per service."""
@@ -138,14 +149,9 @@ class ProjectDriver(_IdentityDriver):
                        name=plan.name, domain_id=want["domain_id"], description=want["description"],
                        is_enabled=want["enabled"], tags=want["tags"], retry=True)
             return {}
-        attrs = {}
-        for change in plan.changes:
-            if change.path == "description":
-                attrs["description"] = want["description"]
-            elif change.path == "enabled":
-                attrs["is_enabled"] = want["enabled"]
-            elif change.path == "tags":
-                attrs["tags"] = sorted(want["tags"] + ([OWNER_TAG] if want.get("owner_tag") else []))
+        attrs = _changed(plan, {"description": ("description", want["description"]),
+                                "enabled": ("is_enabled", want["enabled"]),
+                                "tags": ("tags", sorted(owner_tags(want["tags"], want.get("owner_tag"))))})
         self._call("project %s" % plan.name, self.conn.identity.update_project, want["id"], **attrs)
         return {}
 
@@ -182,18 +188,9 @@ class UserDriver(_IdentityDriver):
                 found = self._call("project %s" % project_id, self.conn.identity.get_project, project_id,
                                    missing_ok=True)
                 project_name = found.name if found is not None else None
-        return {
-            "name": user.name,
-            "id": user.id,
-            "domain_id": user.domain_id,
-            "domain": domain["name"] if domain["id"] == user.domain_id else user.domain_id,
-            "description": user.description or "",
-            "email": user.email,
-            "enabled": bool(user.is_enabled),
-            "default_project": project_name,
-            "default_project_id": project_id or None,
-            "roles": self._assignments(user.id),
-        }
+        return _identity_state(user, domain, email=user.email, enabled=bool(user.is_enabled),
+                               default_project=project_name, default_project_id=project_id or None,
+                               roles=self._assignments(user.id))
 
     def _assignments(self, user_id):
         """The user's direct project and domain role assignments (not inherited, system or group ones)."""
@@ -256,14 +253,11 @@ class UserDriver(_IdentityDriver):
             user_id = self._call(what, identity.create_user, retry=True, **attrs).id
         else:
             user_id = want["id"]
-            attrs = {}
-            for change in plan.changes:
-                if change.path == "enabled":
-                    attrs["is_enabled"] = want["enabled"]
-                elif change.path == "default_project":
-                    attrs["default_project_id"] = want["default_project_id"]
-                elif change.path in ("description", "email", "password"):
-                    attrs[change.path] = want[change.path]
+            attrs = _changed(plan, {"enabled": ("is_enabled", want["enabled"]),
+                                    "default_project": ("default_project_id", want["default_project_id"]),
+                                    "description": ("description", want["description"]),
+                                    "email": ("email", want["email"]),
+                                    "password": ("password", want.get("password"))})
             if attrs:
                 self._call(what, identity.update_user, user_id, **attrs)
         for item in want.get("revoke") or []:

@@ -14,28 +14,15 @@ import base64
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, Conflict
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.openstack.common import wait_gone
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, get_field as _get, user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_instance import (
     BOOT_VOLUME_KEY,
     USER_DATA_KEY,
     OsInstanceWorld,
     state_of,
     user_metadata,
-    user_tags,
 )
-
-
-def _get(obj, key, default=None):
-    """An attribute of an SDK resource, or a key of a plain dict."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    try:
-        value = obj[key]
-    except (KeyError, TypeError, AttributeError):
-        value = getattr(obj, key, default)
-    return default if value is None else value
 
 
 def _flavor(f):
@@ -273,8 +260,8 @@ class InstanceDriver(Driver):
                                status=lambda s: "%s%s" % (s.status, "/" + s.task_state if _get(s, "task_state") else ""))
 
     def _wait_gone(self, server_id, timeout):
-        self.cloud.wait("server %s deletion" % server_id, lambda: self._get_server(server_id),
-                        lambda s: s is None, timeout=timeout, progress=self._note)
+        wait_gone(self.cloud, "server %s deletion" % server_id, lambda: self._get_server(server_id), timeout,
+                  self._note)
 
     def _wait_volume(self, volume_id, statuses, timeout, what):
         self.cloud.wait(what, lambda: self.cloud.call("volume", self.conn.block_storage.get_volume, volume_id,

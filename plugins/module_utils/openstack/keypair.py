@@ -11,12 +11,8 @@ import os
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import InvalidSpec
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
+from ansible_collections.converge.virt.plugins.module_utils.openstack.common import RawRequests
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_keypair import KIND, KeypairWorld
-
-try:
-    from openstack import exceptions as sdk_exc
-except ImportError:  # open_cloud reports the missing library before a driver is made
-    sdk_exc = None
 
 MAX_KEY_FILE = 64 * 1024
 
@@ -31,18 +27,11 @@ def keypair_state(raw):
     }
 
 
-class KeypairDriver(Driver):
+class KeypairDriver(RawRequests, Driver):
 
     def __init__(self, cloud):
         self.cloud = cloud
         self.api = cloud.conn.compute
-
-    def _request(self, what, method, url, missing_ok=False, retry=False, **kwargs):
-        def send():
-            resp = getattr(self.api, method)(url, raise_exc=False, **kwargs)
-            sdk_exc.raise_from_response(resp)
-            return resp
-        return self.cloud.call(what, send, missing_ok=missing_ok, retry=retry)
 
     def _get(self, name):
         from urllib.parse import quote

@@ -13,7 +13,8 @@ import ipaddress
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.openstack.common import wait_gone
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, owner_tags, user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_network import (
     ROUTER_INTERFACE_OWNERS,
     OsNetworkWorld,
@@ -49,7 +50,7 @@ def network_state(net, subnets, router=None):
             "description": net.description or "", "mtu": net.mtu,
             "port_security": bool(net.is_port_security_enabled), "shared": bool(net.is_shared),
             "external": bool(net.is_router_external),
-            "tags": sorted(t for t in tags if t != OWNER_TAG), "managed": OWNER_TAG in tags,
+            "tags": user_tags(tags), "managed": OWNER_TAG in tags,
             "subnets": sorted((subnet_state(s) for s in subnets), key=subnet_key),
             "router": router}
 
@@ -154,7 +155,7 @@ class NetworkDriver(Driver):
             net = self.cloud.call("create network %s" % plan.name, self.net.create_network, retry=True,
                                   name=plan.name, **attrs)
             self.cloud.call("tag network %s" % plan.name, self.net.set_tags, net,
-                            [OWNER_TAG] + list(ops["network"].get("tags") or []), retry=True)
+                            owner_tags(ops["network"].get("tags")), retry=True)
         else:
             net = self.cloud.call("network %s" % plan.name, self.net.get_network, plan.desired["id"])
             managed = OWNER_TAG in _tags(net)
@@ -163,7 +164,7 @@ class NetworkDriver(Driver):
                 net = self.cloud.call("update network %s" % plan.name, self.net.update_network, net, retry=True,
                                       **attrs)
             if "tags" in ops["network"]:
-                tags = ([OWNER_TAG] if managed else []) + list(ops["network"]["tags"])
+                tags = owner_tags(ops["network"]["tags"], managed)
                 self.cloud.call("tag network %s" % plan.name, self.net.set_tags, net, tags, retry=True)
         subnet_ids = dict((subnet_key(s), s.get("id")) for s in (plan.before or {}).get("subnets") or [])
         router_ops = ops.get("router")
@@ -269,7 +270,7 @@ class NetworkDriver(Driver):
         self.cloud.call("delete network %s" % plan.name, self.net.delete_network, net_id, retry=True,
                         missing_ok=True, retry_for=timeout)
         progress = []
-        self.cloud.wait("network %s deletion" % plan.name,
-                        lambda: self.cloud.call("network", self.net.get_network, net_id, missing_ok=True),
-                        lambda r: r is None, timeout=timeout, progress=progress.append)
+        wait_gone(self.cloud, "network %s deletion" % plan.name,
+                  lambda: self.cloud.call("network", self.net.get_network, net_id, missing_ok=True),
+                  timeout, progress.append)
         return {"progress": progress}

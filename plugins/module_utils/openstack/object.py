@@ -14,16 +14,12 @@ from urllib.parse import quote
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import InvalidSpec
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import DELETE
+from ansible_collections.converge.virt.plugins.module_utils.openstack.common import RawRequests
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import (
     OWNER_KEY,
     ObjectWorld,
     user_metadata,
 )
-
-try:
-    from openstack import exceptions as sdk_exc
-except ImportError:  # open_cloud reports the missing library before a driver is made
-    sdk_exc = None
 
 CHUNK = 256 * 1024
 
@@ -40,17 +36,10 @@ def _path(container, obj=None):
     return path
 
 
-class _Swift(Driver):
+class _Swift(RawRequests, Driver):
     def __init__(self, cloud):
         self.cloud = cloud
         self.api = cloud.conn.object_store
-
-    def _request(self, what, method, url, missing_ok=False, retry=False, **kwargs):
-        def send():
-            resp = getattr(self.api, method)(url, raise_exc=False, **kwargs)
-            sdk_exc.raise_from_response(resp)
-            return resp
-        return self.cloud.call(what, send, missing_ok=missing_ok, retry=retry)
 
     def _container_state(self, name):
         resp = self._request("container %s" % name, "head", _path(name), missing_ok=True)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG, looks_like_id
+from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import looks_like_id
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    OWNER_TAG, get_field, owner_tags, user_tags,
+)
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_security_group import (
     SELF,
     SecurityGroupWorld,
@@ -21,13 +24,12 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.os_securit
 
 def _rule_state(rule, group_id, names):
     """A Neutron rule (dict or SDK object) in the planner's normalized shape."""
-    get = rule.get if isinstance(rule, dict) else (lambda k, d=None: getattr(rule, k, d))
-    ethertype = get("ethertype") or get("ether_type")
-    remote = get("remote_group_id")
-    prefix = get("normalized_cidr") or get("remote_ip_prefix")
-    return {"direction": get("direction"), "ethertype": ethertype,
-            "protocol": canonical_protocol(get("protocol"), ethertype),
-            "port_range_min": get("port_range_min"), "port_range_max": get("port_range_max"),
+    ethertype = get_field(rule, "ethertype") or get_field(rule, "ether_type")
+    remote = get_field(rule, "remote_group_id")
+    prefix = get_field(rule, "normalized_cidr") or get_field(rule, "remote_ip_prefix")
+    return {"direction": get_field(rule, "direction"), "ethertype": ethertype,
+            "protocol": canonical_protocol(get_field(rule, "protocol"), ethertype),
+            "port_range_min": get_field(rule, "port_range_min"), "port_range_max": get_field(rule, "port_range_max"),
             "remote_ip_prefix": canonical_prefix(prefix) if prefix else None,
             "remote_group": None if not remote else (SELF if remote == group_id else names.get(remote, remote))}
 
@@ -36,7 +38,7 @@ def group_state(group, names):
     tags = list(group.tags or [])
     rules = [_rule_state(r, group.id, names) for r in group.security_group_rules or []]
     return {"id": group.id, "name": group.name, "description": group.description or "",
-            "tags": sorted(t for t in tags if t != OWNER_TAG), "managed": OWNER_TAG in tags,
+            "tags": user_tags(tags), "managed": OWNER_TAG in tags,
             "rules": sorted(rules, key=rule_key)}
 
 
@@ -95,7 +97,7 @@ class SecurityGroupDriver(Driver):
             group = self.cloud.call("create security group %s" % plan.name, self.net.create_security_group,
                                     retry=True, name=plan.name, description=after.get("description") or "")
             self.cloud.call("tag security group %s" % plan.name, self.net.set_tags, group,
-                            [OWNER_TAG] + list(after.get("tags") or []), retry=True)
+                            owner_tags(after.get("tags")), retry=True)
             if not plan.desired["exclusive"]:
                 return {}
         else:
@@ -106,7 +108,7 @@ class SecurityGroupDriver(Driver):
                 self.cloud.call("update security group %s" % plan.name, self.net.update_security_group, group,
                                 description=after["description"])
             if "tags" in paths:
-                tags = ([OWNER_TAG] if OWNER_TAG in (group.tags or []) else []) + list(after["tags"])
+                tags = owner_tags(after["tags"], OWNER_TAG in (group.tags or []))
                 self.cloud.call("tag security group %s" % plan.name, self.net.set_tags, group, tags)
             if not any(p.startswith("rules[") for p in paths):
                 return {}

@@ -9,12 +9,15 @@ reference the spec names.
 
 from __future__ import annotations
 
-from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, Conflict, InvalidSpec
-from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
-from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_METADATA_KEY
+from ansible_collections.converge.virt.plugins.module_utils.openstack.common import (
+    BlockStorageDriver, list_states, wait_gone, wait_settled, wait_status,
+)
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    metadata_managed, user_metadata, with_owner_metadata,
+)
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import (
-    EXTEND_ATTACHED_MICROVERSION, GIB, OsVolumeWorld, user_metadata,
+    EXTEND_ATTACHED_MICROVERSION, GIB, OsVolumeWorld,
 )
 
 try:
@@ -52,16 +55,11 @@ def volume_state(vol):
         "multiattach": bool(vol.is_multiattach),
         "encrypted": bool(vol.is_encrypted),
         "attachments": attachments,
-        "managed": metadata.get(OWNER_METADATA_KEY) == "true",
+        "managed": metadata_managed(metadata),
     }
 
 
-class VolumeDriver(Driver):
-
-    def __init__(self, cloud):
-        self.cloud = cloud
-        self.bs = cloud.conn.block_storage
-        self._progress = []
+class VolumeDriver(BlockStorageDriver):
 
     # ---- reading ----------------------------------------------------------------------------
     def _list_volumes(self, **query):
@@ -116,49 +114,19 @@ class VolumeDriver(Driver):
         return world
 
     def list(self, names=None, **filters):
-        if names:
-            found = {}
-            for name in names:
-                for vol in self.cloud.call("list volumes", lambda n=name: list(self._list_volumes(name=n))):
-                    if vol.name == name or vol.id == name:
-                        found[vol.id] = vol
-            vols = list(found.values())
-        else:
-            vols = self.cloud.call("list volumes", lambda: list(self._list_volumes()))
-        return sorted((volume_state(v) for v in vols), key=lambda s: (s["name"] or "", s["id"]))
+        return list_states(self.cloud, "list volumes", self._list_volumes, volume_state, names)
 
     # ---- applying ---------------------------------------------------------------------------
-    def _note(self, line):
-        self._progress.append(line)
-
-    def apply(self, plan):
-        self._progress = []
-        spec = plan.desired
-        if plan.action == CREATE:
-            self._create(spec)
-        elif plan.action == DELETE:
-            self._delete(spec["id"], spec)
-        elif spec.get("replace"):
-            self._delete(spec["id"], spec)
-            self._create(spec)
-        else:
-            self._update(plan, spec)
-        return {"progress": list(self._progress)}
-
     def _get(self, vol_id):
         return self.cloud.call("read volume %s" % vol_id, self.bs.get_volume, vol_id, missing_ok=True)
 
     def _settled(self, vol_id, spec, what):
         """Wait until Cinder accepts actions on the volume again (no busy status)."""
-        return self.cloud.wait(
-            "volume %s (%s)" % (spec["name"], what), lambda: self._get(vol_id),
-            done=lambda v: v is None or v.status not in BUSY, timeout=spec["wait_timeout"],
-            progress=self._note)
+        return wait_settled(self.cloud, "volume %s (%s)" % (spec["name"], what), lambda: self._get(vol_id),
+                            BUSY, spec["wait_timeout"], self._note)
 
     def _create(self, spec):
-        metadata = dict(spec.get("metadata") or {})
-        metadata[OWNER_METADATA_KEY] = "true"
-        attrs = {"name": spec["name"], "size": spec["size_gib"], "metadata": metadata}
+        attrs = {"name": spec["name"], "size": spec["size_gib"], "metadata": with_owner_metadata(spec.get("metadata"))}
         for key, attr in (("volume_type", "volume_type"), ("description", "description"),
                           ("image", "image_id"), ("snapshot", "snapshot_id"),
                           ("availability_zone", "availability_zone")):
@@ -166,10 +134,8 @@ class VolumeDriver(Driver):
                 attrs[attr] = spec[key]
         vol = self.cloud.call("create volume %s" % spec["name"], self.bs.create_volume, retry=True, **attrs)
         try:
-            vol = self.cloud.wait("volume %s" % spec["name"], lambda: self._get(vol.id),
-                                  done=lambda v: v is not None and v.status == "available",
-                                  failed=lambda v: v.status.startswith("error"),
-                                  timeout=spec["wait_timeout"], progress=self._note)
+            vol = wait_status(self.cloud, "volume %s" % spec["name"], lambda: self._get(vol.id), ("available",),
+                              spec["wait_timeout"], self._note)
         except BackendError as err:
             # A volume that failed to build is of no use and ours: remove it so the next run starts
             # clean, then report the failure.
@@ -182,7 +148,8 @@ class VolumeDriver(Driver):
             self.cloud.call("set volume %s bootable" % spec["name"], self.bs.set_volume_bootable_status,
                             vol.id, spec["bootable"])
 
-    def _delete(self, vol_id, spec):
+    def _delete(self, spec):
+        vol_id = spec["id"]
         vol = self._settled(vol_id, spec, "before deletion")
         if vol is None:
             return
@@ -191,8 +158,8 @@ class VolumeDriver(Driver):
                            % ", ".join(a.get("server_id") or "?" for a in vol.attachments))
         self.cloud.call("delete volume %s" % spec["name"], self.bs.delete_volume, vol_id,
                         cascade=bool(spec.get("delete_snapshots")), retry=True, missing_ok=True)
-        self.cloud.wait("volume %s (deletion)" % spec["name"], lambda: self._get(vol_id),
-                        done=lambda v: v is None, timeout=spec["wait_timeout"], progress=self._note)
+        wait_gone(self.cloud, "volume %s (deletion)" % spec["name"], lambda: self._get(vol_id),
+                  spec["wait_timeout"], self._note)
 
     def _update(self, plan, spec):
         vol_id, name = spec["id"], spec["name"]
@@ -201,10 +168,8 @@ class VolumeDriver(Driver):
         if "capacity" in paths:
             size = paths["capacity"].after // GIB
             self.cloud.call("extend volume %s" % name, self.bs.extend_volume, vol_id, size)
-            vol = self.cloud.wait("volume %s (extend)" % name, lambda: self._get(vol_id),
-                                  done=lambda v: v is not None and v.status in SETTLED,
-                                  failed=lambda v: v.status.startswith("error"),
-                                  timeout=spec["wait_timeout"], progress=self._note)
+            vol = wait_status(self.cloud, "volume %s (extend)" % name, lambda: self._get(vol_id), SETTLED,
+                              spec["wait_timeout"], self._note)
             if vol.size != size:
                 raise BackendError("extending volume %s to %d GiB did not take: it has %s GiB"
                                    % (name, size, vol.size), hint="look at the cinder-volume log")
@@ -212,31 +177,16 @@ class VolumeDriver(Driver):
             new = paths["volume_type"].after
             self.cloud.call("retype volume %s" % name, self.bs.retype_volume, vol_id, self._type_id(new),
                             migration_policy=spec["migration_policy"])
-            vol = self.cloud.wait("volume %s (retype)" % name, lambda: self._get(vol_id),
-                                  done=lambda v: v is not None and v.status in SETTLED
-                                  and not _migrating(v),
-                                  failed=lambda v: v.status.startswith("error"),
-                                  timeout=spec["wait_timeout"], progress=self._note)
+            vol = wait_status(self.cloud, "volume %s (retype)" % name, lambda: self._get(vol_id), SETTLED,
+                              spec["wait_timeout"], self._note, ready=lambda v: not _migrating(v))
             if vol.volume_type != new:
                 raise BackendError(
                     "Cinder did not retype volume %s to %s (it is still %s)" % (name, new, vol.volume_type),
                     hint="with migration_policy: never the backend must retype in place; "
                          "migration_policy: on-demand lets Cinder move the data"
                     if spec["migration_policy"] == "never" else "look at the cinder-volume log")
-        if "description" in paths:
-            self.cloud.call("update volume %s" % name, self.bs.update_volume, vol_id,
-                            description=paths["description"].after)
-        if "metadata" in paths:
-            before = paths["metadata"].before or {}
-            after = paths["metadata"].after or {}
-            gone = sorted(k for k in before if k not in after)
-            if gone:
-                self.cloud.call("delete metadata of volume %s" % name, self.bs.delete_volume_metadata,
-                                vol_id, keys=gone)
-            changed = dict((k, v) for k, v in after.items() if before.get(k) != v)
-            if changed:
-                self.cloud.call("set metadata of volume %s" % name, self.bs.set_volume_metadata,
-                                vol_id, **changed)
+        self._update_description_metadata("volume %s" % name, vol_id, paths, self.bs.update_volume,
+                                          self.bs.delete_volume_metadata, self.bs.set_volume_metadata)
         if "bootable" in paths:
             self.cloud.call("set volume %s bootable" % name, self.bs.set_volume_bootable_status,
                             vol_id, bool(paths["bootable"].after))

@@ -30,6 +30,9 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, UPDATE,
     Change, Field, Plan, compare,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    check_external_network, desired_tags,
+)
 
 KIND = "floating_ip"
 
@@ -80,8 +83,7 @@ class OsFloatingIpPlanner(Planner):
                                     "of them it cannot be found again and every run would allocate a new one")
         tags = None
         if params.get("tags") is not None:
-            from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
-            tags = sorted(set(str(t) for t in params["tags"] if str(t) != OWNER_TAG))
+            tags = desired_tags(params["tags"])
         if address:
             label = address
         elif params.get("server"):
@@ -114,12 +116,8 @@ class OsFloatingIpPlanner(Planner):
                         before=copy.deepcopy(current), after=None, desired={"id": current["id"]})
 
         network = world.network
-        if desired.get("network") is not None:
-            if network is None:
-                problems.add("network", "network %r does not exist" % desired["network"])
-            elif not network.get("external"):
-                problems.add("network", "network %r is not an external network (router:external); floating "
-                                        "IPs come from external networks" % desired["network"])
+        check_external_network(desired.get("network"), network, "network", problems,
+                               "; floating IPs come from external networks")
         problems.raise_if_any(KIND, name)
         target = world.target
         want = {"port": target["id"] if target else None,

@@ -31,8 +31,8 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, SECRET_MASK, UPDATE,
     Change, Field, KeyedList, Plan, compare, merge,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
 
-OWNER_TAG = "converge-virt"  # the same tag as openstack.cloud.OWNER_TAG (a planner imports no backend)
 DEFAULT_DOMAIN = "default"   # Keystone's default domain: ID "default", name "Default"
 UPDATE_PASSWORD = ("on_create", "always")
 
@@ -110,6 +110,17 @@ def _common(params, problems):
 class _IdentityPlanner(Planner):
     schema = None
 
+    def normalize(self, params):
+        problems = Problems()
+        desired = _common(params, problems)
+        self._normalize(params, desired, problems)
+        problems.raise_if_any(self.kind, params.get("name"))
+        return desired
+
+    def _normalize(self, params, desired, problems):
+        """Add the kind's own fields to ``desired`` (the common ones are there)."""
+        raise NotImplementedError
+
     def _delete(self, desired, world, notes):
         current = world.current
         if current is None:
@@ -135,9 +146,7 @@ class OsProjectPlanner(_IdentityPlanner):
     kind = "project"
     schema = PROJECT_SCHEMA
 
-    def normalize(self, params):
-        problems = Problems()
-        desired = _common(params, problems)
+    def _normalize(self, params, desired, problems):
         tags = params.get("tags")
         if tags is not None:
             tags = [str(t) for t in tags]
@@ -149,8 +158,6 @@ class OsProjectPlanner(_IdentityPlanner):
             tags = sorted(set(tags))
         desired["tags"] = tags
         desired["force"] = bool(params.get("force"))
-        problems.raise_if_any(self.kind, params.get("name"))
-        return desired
 
     def plan(self, desired, world):
         name = desired["name"]
@@ -192,9 +199,7 @@ class OsUserPlanner(_IdentityPlanner):
     kind = "user"
     schema = USER_SCHEMA
 
-    def normalize(self, params):
-        problems = Problems()
-        desired = _common(params, problems)
+    def _normalize(self, params, desired, problems):
         desired["email"] = _text(params, "email", problems)
         desired["password"] = params.get("password")
         if desired["password"] is not None and desired["password"] == "":
@@ -212,8 +217,6 @@ class OsUserPlanner(_IdentityPlanner):
         if roles is not None:
             roles = self._roles(roles, problems)
         desired["roles"] = roles
-        problems.raise_if_any(self.kind, params.get("name"))
-        return desired
 
     @staticmethod
     def _roles(roles, problems):

@@ -37,11 +37,11 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, RESTART, UPDATE,
     Change, Field, Plan,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
 
 KIND = "instance"
 STATES = ("running", "stopped", "paused", "absent")
 WAIT_FOR = ("none", "ip")
-OWNER_TAG = "converge-virt"          # same value as openstack.cloud.OWNER_TAG (planners import no SDK code)
 HIDDEN_METADATA_PREFIX = "converge_virt_"
 USER_DATA_KEY = "converge_virt_user_data_sha256"
 BOOT_VOLUME_KEY = "converge_virt_boot_volume"
@@ -74,10 +74,6 @@ def state_of(status):
 def user_metadata(metadata):
     """The metadata the user sees and declares: without the collection's own keys."""
     return dict((k, v) for k, v in (metadata or {}).items() if not k.startswith(HIDDEN_METADATA_PREFIX))
-
-
-def user_tags(tags):
-    return sorted(t for t in (tags or []) if t != OWNER_TAG)
 
 
 def parse_microversion(text):

@@ -32,6 +32,9 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE,
     Change, Field, KeyedList, Plan, Section, compare,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    check_external_network, desired_tags,
+)
 
 KIND = "network"
 
@@ -143,7 +146,7 @@ class OsNetworkPlanner(Planner):
             for tag in tags:
                 if not tag or "," in tag or len(tag) > 255:
                     problems.add("tags", "%r is not a valid Neutron tag (1-255 characters, no ',')" % tag)
-            desired["tags"] = sorted(set(t for t in tags if t != _owner_tag()))
+            desired["tags"] = desired_tags(tags)
         subnets = []
         if params.get("subnets") is not None:
             for index, spec in enumerate(params["subnets"]):
@@ -473,12 +476,7 @@ class OsNetworkPlanner(Planner):
             return None
         problems = Problems()
         ext = world.external_network
-        if router.get("external_network") is not None:
-            if ext is None:
-                problems.add("router.external_network", "network %r does not exist" % router["external_network"])
-            elif not ext.get("external"):
-                problems.add("router.external_network", "network %r is not an external network "
-                                                        "(router:external)" % router["external_network"])
+        check_external_network(router.get("external_network"), ext, "router.external_network", problems)
         keys = dict((subnet_key(s), subnet_key(s)) for s in after["subnets"])
         keys.update((s["cidr"], subnet_key(s)) for s in after["subnets"])
         if router.get("subnets") is not None:
@@ -605,9 +603,3 @@ def _subnet_initial(item):
     if new["enable_dhcp"] is None:
         new["enable_dhcp"] = True
     return new
-
-
-def _owner_tag():
-    # The planner stays free of openstacksdk; the tag's value lives in openstack/cloud.py.
-    from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
-    return OWNER_TAG

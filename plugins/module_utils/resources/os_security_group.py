@@ -27,6 +27,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, UPDATE,
     Change, Field, KeyedList, Plan, compare,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import desired_tags
 
 KIND = "security_group"
 RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
@@ -108,8 +109,7 @@ class OsSecurityGroupPlanner(Planner):
         desired = {"name": name, "state": params.get("state") or "present",
                    "description": params.get("description"), "tags": None, "rules": None}
         if params.get("tags") is not None:
-            from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG
-            desired["tags"] = sorted(set(str(t) for t in params["tags"] if str(t) != OWNER_TAG))
+            desired["tags"] = desired_tags(params["tags"])
         if params.get("rules") is not None:
             rules, seen = [], {}
             for index, spec in enumerate(params["rules"]):

@@ -30,12 +30,12 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE,
     Change, Field, Plan, compare,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    check_ref, spec_metadata, wait_timeout,
+)
 
 KIND = "volume"
 GIB = 1024 ** 3
-# The owner key the collection sets on what it creates (see openstack/cloud.py); repeated here
-# because planners are pure and never import a backend module.
-OWNER_METADATA_KEY = "converge_virt_managed"
 MIGRATION_POLICIES = ("never", "on-demand")
 # Extending an attached (in-use) volume needs this Block Storage API microversion.
 EXTEND_ATTACHED_MICROVERSION = "3.42"
@@ -70,18 +70,6 @@ class OsVolumeWorld(object):
         self.extend_attached = extend_attached
 
 
-def metadata_value(value):
-    """Cinder keeps metadata values as strings; booleans become ``true``/``false``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def user_metadata(metadata):
-    """The user's part of a volume's metadata (the owner key hidden)."""
-    return dict((k, v) for k, v in (metadata or {}).items() if k != OWNER_METADATA_KEY)
-
-
 def gib_ceiling(size):
     """Whole GiB holding ``size`` bytes (Cinder sizes are whole GiB)."""
     return -(-size // GIB)
@@ -97,33 +85,16 @@ class OsVolumePlanner(Planner):
         name = validate.resource_name(params.get("name"), "name", problems, max_length=255)
         size = validate.size(params.get("size"), "size", problems)
         capacity = gib_ceiling(size) * GIB if size is not None else None
-        metadata = params.get("metadata")
-        if metadata is not None:
-            if not isinstance(metadata, dict):
-                problems.add("metadata", "must be a dictionary of strings")
-                metadata = None
-            else:
-                metadata = dict((str(k), metadata_value(v)) for k, v in metadata.items())
-                if OWNER_METADATA_KEY in metadata:
-                    problems.add("metadata", "the key %s is reserved: the collection marks the volumes "
-                                             "it creates with it" % OWNER_METADATA_KEY)
-                for key in metadata:
-                    if not key or len(key) > 255:
-                        problems.add("metadata", "key %r must have 1 to 255 characters" % key)
+        metadata = spec_metadata(params.get("metadata"), problems, "volumes", max_key_length=255)
         policy = params.get("migration_policy") or "never"
         if policy not in MIGRATION_POLICIES:
             problems.add("migration_policy", "must be one of %s" % ", ".join(MIGRATION_POLICIES))
         for field in ("image", "snapshot", "volume_type", "availability_zone"):
-            value = params.get(field)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                problems.add(field, "must be a non-empty string")
+            check_ref(params.get(field), field, problems)
         if params.get("image") is not None and params.get("snapshot") is not None:
             problems.add("snapshot", "cannot be combined with image: a volume starts from an image, "
                                      "from a snapshot, or empty")
-        timeout = params.get("wait_timeout")
-        if timeout is None:
-            timeout = 300
-        validate.int_range(timeout, "wait_timeout", problems, 1, 86400, " s")
+        timeout = wait_timeout(params, problems)
         desired = {
             "name": name,
             "state": params.get("state") or "present",

@@ -23,9 +23,10 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE,
     Change, Field, Plan, compare,
 )
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import (
-    GIB, OWNER_METADATA_KEY, metadata_value,
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    check_ref, spec_metadata, wait_timeout,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import GIB
 
 KIND = "volume_snapshot"
 
@@ -52,23 +53,10 @@ class OsVolumeSnapshotPlanner(Planner):
     def normalize(self, params):
         problems = Problems()
         name = validate.resource_name(params.get("name"), "name", problems, max_length=255)
-        metadata = params.get("metadata")
-        if metadata is not None:
-            if not isinstance(metadata, dict):
-                problems.add("metadata", "must be a dictionary of strings")
-                metadata = None
-            else:
-                metadata = dict((str(k), metadata_value(v)) for k, v in metadata.items())
-                if OWNER_METADATA_KEY in metadata:
-                    problems.add("metadata", "the key %s is reserved: the collection marks the snapshots "
-                                             "it creates with it" % OWNER_METADATA_KEY)
+        metadata = spec_metadata(params.get("metadata"), problems, "snapshots")
         volume = params.get("volume")
-        if volume is not None and (not isinstance(volume, str) or not volume.strip()):
-            problems.add("volume", "must be a non-empty string (a volume's name or ID)")
-        timeout = params.get("wait_timeout")
-        if timeout is None:
-            timeout = 300
-        validate.int_range(timeout, "wait_timeout", problems, 1, 86400, " s")
+        check_ref(volume, "volume", problems, " (a volume's name or ID)")
+        timeout = wait_timeout(params, problems)
         desired = {
             "name": name,
             "state": params.get("state") or "present",

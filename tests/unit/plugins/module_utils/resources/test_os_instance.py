@@ -15,8 +15,9 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, RESTART, UPDATE,
 )
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_instance import (
-    OsInstancePlanner, OsInstanceWorld, state_of, user_metadata, user_tags,
+    OsInstancePlanner, OsInstanceWorld, state_of, user_metadata,
 )
 from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC, BACKEND_OPTIONS
 

@@ -15,8 +15,9 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE,
 )
 from ansible_collections.converge.virt.plugins.module_utils.openstack.volume import volume_state
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_METADATA_KEY
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import (
-    GIB, OWNER_METADATA_KEY, OsVolumePlanner, OsVolumeWorld, gib_ceiling,
+    GIB, OsVolumePlanner, OsVolumeWorld, gib_ceiling,
 )
 
 PLANNER = OsVolumePlanner()

@@ -14,7 +14,8 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, UPDATE,
 )
 from ansible_collections.converge.virt.plugins.module_utils.openstack.volume_snapshot import snapshot_state
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import GIB, OWNER_METADATA_KEY
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_METADATA_KEY
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume import GIB
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_volume_snapshot import (
     OsVolumeSnapshotPlanner, OsVolumeSnapshotWorld,
 )
