@@ -29,6 +29,12 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
     NotFound,
     Timeout,
 )
+# The tag (Neutron, Nova, Glance) or metadata key (Cinder, Swift) on everything the collection
+# creates, re-exported for the drivers; defined with the planners that hide them from the user.
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (  # noqa: F401 pylint: disable=unused-import
+    OWNER_METADATA_KEY,
+    OWNER_TAG,
+)
 
 try:
     import openstack
@@ -40,10 +46,6 @@ except ImportError:
     HAS_OPENSTACKSDK = False
     OPENSTACKSDK_IMPORT_ERROR = traceback.format_exc()
 
-# Tag (Neutron, Nova, Glance) or metadata key (Cinder, Swift) on everything the collection creates,
-# so that a later stack can tell what it owns.  Value of the metadata key: "true".
-OWNER_TAG = "converge-virt"
-OWNER_METADATA_KEY = "converge_virt_managed"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 

@@ -37,9 +37,9 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.image impo
     wanted_digest,
 )
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import mapping_changes
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
 
 KIND = "image"
-OWNER_TAG = "converge-virt"  # the same as openstack.cloud.OWNER_TAG (this module stays SDK-free)
 VISIBILITIES = ("private", "shared", "community", "public")
 CONTAINER_FORMATS = ("bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed")
 
