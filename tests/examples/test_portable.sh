@@ -49,7 +49,7 @@ ips=$(grep -oE '"10\.79\.0\.[0-9]+"' "$tmp/apply-first.log" | tr -d '"' | sort -
 [ -n "$ips" ] || { grep -A3 'Its addresses' "$tmp/apply-first.log" >&2; fail "no address from 10.79.0.0/24 printed"; }
 for ip in $ips; do
   last=${ip##*.}
-  [ "$last" -ge 100 ] && [ "$last" -le 200 ] || fail "$ip is outside the DHCP range 10.79.0.100-200"
+  if [ "$last" -lt 100 ] || [ "$last" -gt 200 ]; then fail "$ip is outside the DHCP range 10.79.0.100-200"; fi
 done
 echo "address: $ips"
 step check-again 0 --check --diff
