@@ -27,6 +27,7 @@ from ansible_collections.converge.virt.plugins.module_utils.libvirt import domai
 from ansible_collections.converge.virt.plugins.module_utils.resources.instance import (
     InstancePlanner, InstanceWorld, machine_matches, owned_volume_name, resolve_pools, seed_volume_name,
 )
+from ansible_collections.converge.virt.tests.unit.plugins.module_utils.resources.module_params import module_params
 from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC
 
 PLANNER = InstancePlanner()
@@ -56,24 +57,9 @@ USER_DATA = {"users": [{"name": "admin", "passwd": SECRET}]}
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def _fill(spec, given):
-    unknown = set(given) - set(spec)
-    assert not unknown, "not options of the module: %s" % unknown
-    result = {}
-    for key, option in spec.items():
-        value = copy.deepcopy(given[key]) if key in given else option.get("default")
-        if value is not None and option.get("options"):
-            if option["type"] == "list":
-                value = [_fill(option["options"], item) for item in value]
-            else:
-                value = _fill(option["options"], value)
-        result[key] = value
-    return result
-
-
 def params(**given):
     """Module parameters as AnsibleModule hands them over: every option present, defaults set."""
-    return _fill(ARGUMENT_SPEC, given)
+    return module_params(ARGUMENT_SPEC, given)
 
 
 def merged(mapping, **overrides):

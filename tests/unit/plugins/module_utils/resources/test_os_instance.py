@@ -19,6 +19,7 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.os_common 
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_instance import (
     OsInstancePlanner, OsInstanceWorld, state_of, user_metadata,
 )
+from ansible_collections.converge.virt.tests.unit.plugins.module_utils.resources.module_params import module_params
 from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC, BACKEND_OPTIONS
 
 PLANNER = OsInstancePlanner()
@@ -52,23 +53,8 @@ REFS = {
 }
 
 
-def _fill(spec, given):
-    unknown = set(given) - set(spec)
-    assert not unknown, "not options of the module: %s" % unknown
-    result = {}
-    for key, option in spec.items():
-        value = copy.deepcopy(given[key]) if key in given else option.get("default")
-        if value is not None and option.get("options"):
-            if option["type"] == "list":
-                value = [_fill(option["options"], item) for item in value]
-            else:
-                value = _fill(option["options"], value)
-        result[key] = value
-    return result
-
-
 def params(**given):
-    return _fill(ARGUMENT_SPEC, given)
+    return module_params(ARGUMENT_SPEC, given)
 
 
 def normalize(**given):
