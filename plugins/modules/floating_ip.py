@@ -190,22 +190,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    network=dict(type="str"),
-    address=dict(type="str"),
-    server=dict(type="str"),
-    nic=dict(type="str"),
-    fixed_address=dict(type="str"),
-    port=dict(type="str"),
-    description=dict(type="str"),
-    tags=dict(type="list", elements="str"),
+from ansible_collections.converge.virt.plugins.module_utils.specs.floating_ip import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
 
 
 def main():
-    run_resource_module("floating_ip", ARGUMENT_SPEC, mutually_exclusive=[("server", "port")])
+    run_resource_module("floating_ip", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -114,23 +114,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    public_key=dict(type="str"),
-    public_key_file=dict(type="path"),
-    recreate=dict(type="bool", default=False),
+from ansible_collections.converge.virt.plugins.module_utils.specs.keypair import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-BACKEND_OPTIONS = {
-    "openstack": {"only": ["public_key", "public_key_file", "recreate"]},
-}
 
 
 def main():
-    run_resource_module("keypair", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS,
-                        mutually_exclusive=[("public_key", "public_key_file")])
+    run_resource_module("keypair", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

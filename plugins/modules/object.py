@@ -144,26 +144,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    container=dict(type="str", required=True),
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    src=dict(type="path"),
-    content=dict(type="str"),
-    content_type=dict(type="str"),
-    metadata=dict(type="dict"),
-    purge_metadata=dict(type="bool", default=False),
+from ansible_collections.converge.virt.plugins.module_utils.specs.object import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-BACKEND_OPTIONS = {
-    "openstack": {"only": ["container", "src", "content", "content_type", "metadata", "purge_metadata"]},
-}
 
 
 def main():
-    run_resource_module("object", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS,
-                        mutually_exclusive=[("src", "content")])
+    run_resource_module("object", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

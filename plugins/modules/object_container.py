@@ -135,26 +135,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    metadata=dict(type="dict"),
-    purge_metadata=dict(type="bool", default=False),
-    read_acl=dict(type="str"),
-    write_acl=dict(type="str"),
-    public=dict(type="bool"),
-    delete_objects=dict(type="bool", default=False),
+from ansible_collections.converge.virt.plugins.module_utils.specs.object_container import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-BACKEND_OPTIONS = {
-    "openstack": {"only": ["metadata", "purge_metadata", "read_acl", "write_acl", "public", "delete_objects"]},
-}
 
 
 def main():
-    run_resource_module("object_container", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS,
-                        mutually_exclusive=[("public", "read_acl")])
+    run_resource_module("object_container", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

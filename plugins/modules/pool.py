@@ -367,33 +367,15 @@ directory_removed:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    type=dict(type="str", choices=["dir", "logical", "netfs"]),
-    path=dict(type="str"),
-    owner=dict(type="raw"),
-    group=dict(type="raw"),
-    mode=dict(type="raw"),
-    source=dict(type="dict", options=dict(
-        host=dict(type="str"),
-        dir=dict(type="str"),
-        format=dict(type="str", choices=["auto", "nfs", "glusterfs", "cifs"]),
-        name=dict(type="str"),
-        devices=dict(type="list", elements="str"),
-    )),
-    build=dict(type="bool"),
-    active=dict(type="bool", default=True),
-    autostart=dict(type="bool", default=True),
-    refresh=dict(type="bool", default=False),
-    force=dict(type="bool", default=False),
-    recreate=dict(type="bool", default=False),
+from ansible_collections.converge.virt.plugins.module_utils.specs.pool import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
 
 
 def main():
-    run_resource_module("pool", ARGUMENT_SPEC)
+    run_resource_module("pool", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -164,24 +164,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    domain=dict(type="str", default="default"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    description=dict(type="str"),
-    enabled=dict(type="bool"),
-    tags=dict(type="list", elements="str"),
-    force=dict(type="bool", default=False),
+from ansible_collections.converge.virt.plugins.module_utils.specs.project import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-# Every option is OpenStack's: with the libvirt backend, the required name alone is refused,
-# before any connection is opened.
-BACKEND_OPTIONS = {"openstack": {"only": list(ARGUMENT_SPEC)}}
 
 
 def main():
-    run_resource_module("project", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS)
+    run_resource_module("project", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -196,28 +196,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    description=dict(type="str"),
-    tags=dict(type="list", elements="str"),
-    rules=dict(type="list", elements="dict", options=dict(
-        direction=dict(type="str", choices=["ingress", "egress"], default="ingress"),
-        ethertype=dict(type="str", choices=["IPv4", "IPv6"]),
-        protocol=dict(type="str"),
-        port=dict(type="int"),
-        ports=dict(type="str"),
-        port_range_min=dict(type="int"),
-        port_range_max=dict(type="int"),
-        remote_ip_prefix=dict(type="str"),
-        remote_group=dict(type="str"),
-    )),
+from ansible_collections.converge.virt.plugins.module_utils.specs.security_group import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
 
 
 def main():
-    run_resource_module("security_group", ARGUMENT_SPEC)
+    run_resource_module("security_group", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -231,32 +231,15 @@ plan:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    domain=dict(type="str", default="default"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    password=dict(type="str", no_log=True),
-    update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
-    email=dict(type="str"),
-    description=dict(type="str"),
-    enabled=dict(type="bool"),
-    default_project=dict(type="str"),
-    roles=dict(type="list", elements="dict", options=dict(
-        role=dict(type="str", required=True),
-        project=dict(type="str"),
-        domain=dict(type="str"),
-    ), mutually_exclusive=[("project", "domain")], required_one_of=[("project", "domain")]),
-    purge_roles=dict(type="bool", default=True),
+from ansible_collections.converge.virt.plugins.module_utils.specs.user import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-# Every option is OpenStack's: with the libvirt backend, the required name alone is refused,
-# before any connection is opened.
-BACKEND_OPTIONS = {"openstack": {"only": list(ARGUMENT_SPEC)}}
 
 
 def main():
-    run_resource_module("user", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS)
+    run_resource_module("user", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

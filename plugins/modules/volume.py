@@ -456,45 +456,15 @@ progress:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    pool=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    size=dict(type="str"),
-    format=dict(type="str", choices=["qcow2", "raw"]),
-    image=dict(type="str"),
-    image_pool=dict(type="str"),
-    linked=dict(type="bool"),
-    content=dict(type="path"),
-    wipe=dict(type="bool", default=False),
-    force=dict(type="bool", default=False),
-    recreate=dict(type="bool", default=False),
-    volume_type=dict(type="str"),
-    migration_policy=dict(type="str", choices=["never", "on-demand"], default="never"),
-    description=dict(type="str"),
-    metadata=dict(type="dict"),
-    snapshot=dict(type="str"),
-    bootable=dict(type="bool"),
-    availability_zone=dict(type="str"),
-    delete_snapshots=dict(type="bool", default=False),
-    wait_timeout=dict(type="int", default=300),
+from ansible_collections.converge.virt.plugins.module_utils.specs.volume import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
-
-BACKEND_OPTIONS = {
-    "libvirt": {
-        "only": ["pool", "format", "image_pool", "linked", "content", "wipe", "force"],
-        "required": ["pool"],
-    },
-    "openstack": {
-        "only": ["volume_type", "migration_policy", "description", "metadata", "snapshot", "bootable",
-                 "availability_zone", "delete_snapshots", "wait_timeout"],
-    },
-}
 
 
 def main():
-    run_resource_module("volume", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS)
+    run_resource_module("volume", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

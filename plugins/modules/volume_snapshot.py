@@ -172,21 +172,15 @@ progress:
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.runner import run_resource_module
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    volume=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    description=dict(type="str"),
-    metadata=dict(type="dict"),
-    force=dict(type="bool", default=False),
-    recreate=dict(type="bool", default=False),
-    wait_timeout=dict(type="int", default=300),
+from ansible_collections.converge.virt.plugins.module_utils.specs.volume_snapshot import (
+    ARGUMENT_SPEC,
+    BACKEND_OPTIONS,
+    MODULE_KWARGS,
 )
 
 
 def main():
-    run_resource_module("volume_snapshot", ARGUMENT_SPEC)
+    run_resource_module("volume_snapshot", ARGUMENT_SPEC, backend_options=BACKEND_OPTIONS, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

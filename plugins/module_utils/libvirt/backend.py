@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import ConvergeError
@@ -61,9 +62,27 @@ class LibvirtBackend(object):
 
     def driver(self, kind):
         if kind not in self._drivers:
-            self._drivers[kind] = self._kind(kind)[1](
-                self.conn, run_command=self.run_command if self.local else None)
+            self._drivers[kind] = self.new_driver(kind)
         return self._drivers[kind]
+
+    def new_driver(self, kind):
+        """A driver of its own (a stack converges resources in several threads)."""
+        return self._kind(kind)[1](self.conn, run_command=self.run_command if self.local else None)
+
+    @staticmethod
+    def kinds():
+        return sorted(_KINDS)
+
+    def ownership(self):
+        """Which stack owns what on this host (see ``libvirt/ownership.py``)."""
+        from ansible_collections.converge.virt.plugins.module_utils.libvirt.ownership import Ownership
+
+        return Ownership(self)
+
+    @staticmethod
+    def batch_reads():
+        """libvirt reads are local calls on one connection: nothing to batch."""
+        return contextlib.nullcontext()
 
     def close(self):
         try:

@@ -68,8 +68,26 @@ class OpenStackBackend(object):
 
     def driver(self, kind):
         if kind not in self._drivers:
-            self._drivers[kind] = self._kind(kind)[1](self.cloud)
+            self._drivers[kind] = self.new_driver(kind)
         return self._drivers[kind]
+
+    def new_driver(self, kind):
+        """A driver of its own (a stack converges resources in several threads)."""
+        return self._kind(kind)[1](self.cloud)
+
+    @staticmethod
+    def kinds():
+        return sorted(_KINDS)
+
+    def ownership(self):
+        """Which stack owns what in this project (see ``openstack/ownership.py``)."""
+        from ansible_collections.converge.virt.plugins.module_utils.openstack.ownership import Ownership
+
+        return Ownership(self)
+
+    def batch_reads(self):
+        """Inside it, lookups are answered from one listing per resource type (``Cloud.batch``)."""
+        return self.cloud.batch()
 
     def close(self):
         self.cloud.close()

@@ -28,7 +28,7 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.instance i
     InstancePlanner, InstanceWorld, machine_matches, owned_volume_name, resolve_pools, seed_volume_name,
 )
 from ansible_collections.converge.virt.tests.unit.plugins.module_utils.resources.module_params import module_params
-from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC
+from ansible_collections.converge.virt.plugins.module_utils.specs.instance import ARGUMENT_SPEC
 
 PLANNER = InstancePlanner()
 GIB = 1024 ** 3

@@ -20,7 +20,7 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.os_instanc
     OsInstancePlanner, OsInstanceWorld, state_of, user_metadata,
 )
 from ansible_collections.converge.virt.tests.unit.plugins.module_utils.resources.module_params import module_params
-from ansible_collections.converge.virt.plugins.modules.instance import ARGUMENT_SPEC, BACKEND_OPTIONS
+from ansible_collections.converge.virt.plugins.module_utils.specs.instance import ARGUMENT_SPEC, BACKEND_OPTIONS
 
 PLANNER = OsInstancePlanner()
 MIB = 1024 ** 2
