@@ -45,7 +45,7 @@ description:
     always refused. O(prune=true) deletes the resources marked as this stack's that the document no longer
     declares - never anything without the mark. Kinds that can carry no mark are never pruned and need
     C(adopt) whenever they exist.
-  - B(Concurrency.) Two runs of the same stack against the same backend take turns: the second waits up to
+  - B(Concurrency.) Two runs of the same stack against the same backend take turns - the second waits up to
     O(lock_timeout) seconds, then fails naming the run holding the lock. The lock is a C(flock) on the host
     the task runs on (released by the kernel if a run dies), so runs from different hosts do not see it.
 author:

@@ -166,6 +166,9 @@ def build(spec):
         for _port in range(used + spec.get("hotplug_slots", 0)):
             ET.SubElement(devices, "controller", {"type": "pci", "model": "pcie-root-port"})
     set_metadata(root, spec["meta"])
+    holder = root.find("metadata")
+    for elem in spec.get("keep_metadata") or []:
+        holder.append(copy.deepcopy(elem))
     apply_overrides(root, spec.get("xml_overrides") or [])
     return ET.tostring(root, encoding="unicode")
 
@@ -204,6 +207,14 @@ def set_metadata(root, meta):
     for old in holder.findall(q("instance")):
         holder.remove(old)
     holder.append(metadata_element(meta))
+
+
+def foreign_metadata(text):
+    """The ``<metadata>`` children written by others (a stack's owner mark, other tools' notes):
+    a redefinition from scratch must carry them over."""
+    holder = ET.fromstring(text).find("metadata")
+    ours = (q("instance"), "{%s}pending" % PENDING_NS)
+    return [elem for elem in holder if elem.tag not in ours] if holder is not None else []
 
 
 def metadata_element(meta):

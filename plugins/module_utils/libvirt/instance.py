@@ -437,7 +437,8 @@ class InstanceDriver(Driver):
         after = plan.desired
         spec = after["spec"]
         dom = self._lookup(plan.name)
-        old = domain_xml.parse(dom.XMLDesc(self.lv.VIR_DOMAIN_XML_INACTIVE))
+        old_xml = dom.XMLDesc(self.lv.VIR_DOMAIN_XML_INACTIVE)
+        old = domain_xml.parse(old_xml)
         was = _state_name(dom.state()[0], self.lv)
         if dom.isActive():
             self._stop(dom, plan.facts["stop_timeout"])
@@ -452,7 +453,8 @@ class InstanceDriver(Driver):
                 "pool": spec.get("pool") or old["meta"].get("pool"),
                 "overrides": [o["xpath"] for o in after.get("xml_overrides") or []]}
         build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
-                     meta=meta, hotplug_slots=spec.get("hotplug_slots", 4))
+                     meta=meta, hotplug_slots=spec.get("hotplug_slots", 4),
+                     keep_metadata=domain_xml.foreign_metadata(old_xml))
         with translated("define instance %s" % plan.name, KIND, plan.name):
             dom = self.conn.defineXML(domain_xml.build(build))
         if after.get("autostart"):
