@@ -109,10 +109,12 @@ class StackRun(object):
                     self.entries.append(entry)
             owned = [ident for ident, owner in marks.items() if owner == self.stack]
             doomed = [i for i in owned if self.options["state"] == "absent" or key_of(*i) not in by_key]
+            deleted = []
             for ident in sorted(doomed, key=self._delete_rank):
-                entry = self._plan_delete(ident, problems)
+                entry = self._plan_delete(ident, deleted, problems)
                 if entry is not None:
                     self.entries.append(entry)
+                    deleted.append(entry)
         if problems:
             raise InvalidSpec(problems)
         return self.entries
@@ -185,7 +187,7 @@ class StackRun(object):
             return False
         return any(i.get("name") == resource.name for i in items or [])
 
-    def _plan_delete(self, ident, problems):
+    def _plan_delete(self, ident, deleted, problems):
         kind, scope, name = ident
         params = {"state": "absent"}
         params["address" if kind == "floating_ip" else "name"] = name
@@ -195,11 +197,18 @@ class StackRun(object):
         result = ArgumentSpecValidator(spec.ARGUMENT_SPEC, **spec.MODULE_KWARGS).validate(params)
         entry = Entry(key_of(*ident), kind, scope, name, result.validated_parameters, False)
         try:
-            outcome = converge(self.backend.planner(kind), self.backend.driver(kind), entry.params, check_mode=True)
+            entry.plan = converge(self.backend.planner(kind), self.backend.driver(kind), entry.params,
+                                  check_mode=True).plan
         except ConvergeError as err:
-            problems.extend(_problems("%s (%s, to delete)" % (entry.key, "owned by this stack"), err))
-            return None
-        entry.plan = outcome.plan
+            # Refused because something this run deletes first still uses it: checked again then.
+            earlier = sorted(e.key for e in deleted if e.kind != kind)
+            if not earlier:
+                problems.extend(_problems("%s (owned by this stack, to delete)" % entry.key, err))
+                return None
+            entry.pending = earlier
+            entry.plan = Plan(kind, name, DELETE, before={}, notes=[
+                "planned again once %s %s deleted: %s" % (", ".join(earlier), "is" if len(earlier) == 1 else "are",
+                                                          err.msg)])
         self._classify(entry)
         return entry if entry.action != NONE else None
 
