@@ -180,7 +180,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stack:
-  description: The stack's name.
+  description: The name of the stack.
   returned: always
   type: str
 summary:
@@ -188,34 +188,71 @@ summary:
   returned: always
   type: dict
   contains:
-    create: {description: Resources created., type: list, elements: str}
-    update: {description: Resources updated in place (live or with a restart, see RV(plan)).,
-             type: list, elements: str}
+    create:
+      description: Resources created.
+      type: list
+      elements: str
+    update_in_place:
+      description: Resources updated in place - live or with a restart, see RV(plan).
+      type: list
+      elements: str
     replace:
       description: Resources deleted and created again, each with the create-only fields that force it.
       type: list
       elements: dict
-    delete: {description: Resources deleted (declared absent, pruned, or the whole stack)., type: list, elements: str}
-    adopt: {description: Existing resources marked as the stack's., type: list, elements: str}
-    unchanged: {description: Resources already as declared., type: list, elements: str}
-  sample: {create: [network/lab-net], update: [instance/web], replace: [], delete: [], adopt: [], unchanged: [pool/lab]}
+    delete:
+      description: Resources deleted - declared absent, pruned, or the whole stack.
+      type: list
+      elements: str
+    adopt:
+      description: Existing resources marked as the stack's.
+      type: list
+      elements: str
+    unchanged:
+      description: Resources already as declared.
+      type: list
+      elements: str
+  sample:
+    create: [network/lab-net]
+    update_in_place: [instance/web]
+    replace: []
+    delete: []
+    adopt: []
+    unchanged: [pool/lab]
 plan:
   description:
-    - One entry per resource, in the order they are applied - the plan of its module (RV(plan[].changes), each
+    - One entry per resource, in the order they are applied - the plan of its module (its C(changes), each
       with its effect) plus the stack's own keys.
   returned: always
   type: list
   elements: dict
   contains:
-    resource: {description: The resource key., type: str}
-    action: {description: create, update, replace, delete, adopt or none., type: str}
-    depends_on: {description: Keys of the declared resources it waits for., type: list, elements: str}
-    reason: {description: For a replace, the create-only fields that force it., type: str}
-    pending_on: {description: Dependencies this run creates first; the resource is planned again after them.,
-                 type: list, elements: str}
-    result: {description: After applying - done, failed or not_attempted., type: str}
-    error: {description: Why it failed or was not attempted., type: str}
-    elapsed: {description: Seconds spent applying it., type: float}
+    resource:
+      description: The resource key.
+      type: str
+    action:
+      description: V(create), V(update), V(replace), V(delete), V(adopt) or V(none).
+      type: str
+    depends_on:
+      description: Keys of the declared resources it waits for.
+      type: list
+      elements: str
+    reason:
+      description: For a replace, the create-only fields that force it.
+      type: str
+    pending_on:
+      description: Dependencies this run creates first; the resource is planned again after them.
+      type: list
+      elements: str
+    result:
+      description: After applying - V(done), V(failed) or V(not_attempted).
+      type: str
+    error:
+      description: Why it failed or was not attempted.
+      type: str
+    elapsed:
+      description: Seconds spent applying it.
+      type: float
 resources:
   description: The state of every declared resource after the run (predicted in check mode), by key; secrets masked.
   returned: always
@@ -230,6 +267,10 @@ not_attempted:
   returned: always
   type: list
   elements: str
+plan_file:
+  description: Where the plan was written on the controller.
+  returned: when O(plan_file) is set
+  type: str
 """
 
 from ansible_collections.converge.virt.plugins.module_utils.stack.module import run_stack_module

@@ -268,7 +268,7 @@ class StackRun(object):
                             entry.result, entry.error = "not_attempted", "not attempted: waits for itself"
                         waiting.clear()
                     break
-                finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                finished, _pending = wait(list(futures), return_when=FIRST_COMPLETED)
                 for future in finished:
                     entry = futures.pop(future)
                     future.result()
@@ -321,12 +321,14 @@ class StackRun(object):
 
     # ---- result --------------------------------------------------------------------------------
     def summary(self):
-        result = dict((k, []) for k in ("create", "update", "replace", "delete", "adopt", "unchanged"))
+        result = dict((k, []) for k in ("create", "update_in_place", "replace", "delete", "adopt", "unchanged"))
         for entry in self.entries:
             if entry.action == REPLACE:
                 result["replace"].append({"resource": entry.key, "reason": entry.reason})
             elif entry.action == NONE:
                 result["unchanged"].append(entry.key)
+            elif entry.action == UPDATE:
+                result["update_in_place"].append(entry.key)
             else:
                 result[entry.action].append(entry.key)
             if entry.adopt and entry.action not in (ADOPT,):

@@ -293,7 +293,7 @@ def test_a_change_touches_only_its_resource_and_replace_needs_recreate():
     run(backend, LAB)
     changed = [dict(LAB[0]), dict(LAB[1], mtu=9000)]
     summary = run(backend, changed, check=True).summary()
-    assert summary["update"] == ["network/net"] and summary["unchanged"] == ["instance/vm"]
+    assert summary["update_in_place"] == ["network/net"] and summary["unchanged"] == ["instance/vm"]
     with pytest.raises(InvalidSpec) as excinfo:
         run(backend, [dict(LAB[0], machine="pc"), LAB[1]], check=True)
     assert "create-only" in str(excinfo.value)
