@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import NotFound
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, RESTART,
 )
@@ -82,11 +83,14 @@ class NetworkDriver(Driver):
     def observe(self, name, desired=None):
         current, others, running_differs = None, [], False
         for net in self._all():
-            if net.name() == name:
-                current, running = self._read(net, with_live=True)
-                running_differs = running is not None and _restart_view(running) != _restart_view(current)
-            else:
-                others.append(self._read(net)[0])
+            try:
+                if net.name() == name:
+                    current, running = self._read(net, with_live=True)
+                    running_differs = running is not None and _restart_view(running) != _restart_view(current)
+                else:
+                    others.append(self._read(net)[0])
+            except NotFound:
+                continue  # deleted (by another task or thread) between the listing and the read
         attached = self._attached().get(name, [])
         host_bridge = bool(desired) and (desired.get("forward") == "bridge" or (
             desired.get("forward") is None and current is not None and current.get("forward") == "bridge"))
@@ -100,9 +104,12 @@ class NetworkDriver(Driver):
         for net in self._all():
             if names and net.name() not in names:
                 continue
-            state = self._read(net)[0]
+            try:
+                state = self._read(net)[0]
+                state["dhcp_leases"] = self._leases(net) if state["active"] else []
+            except NotFound:
+                continue  # deleted between the listing and the read
             state["attached_instances"] = sorted(d["name"] for d in attached.get(net.name(), []))
-            state["dhcp_leases"] = self._leases(net) if state["active"] else []
             result.append(state)
         return sorted(result, key=lambda s: s["name"])
 

@@ -26,7 +26,7 @@ import errno
 import os
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
-from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError
+from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, NotFound
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import pool_xml
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import (
@@ -126,8 +126,11 @@ class PoolDriver(Driver):
         for pool in self._all():
             if pool.name() == name:
                 handle = pool
-            else:
+                continue
+            try:
                 others.append(self._read(pool))
+            except NotFound:
+                continue  # deleted (by another task or thread) between the listing and the read
         if handle is not None:
             current = self._read(handle)
         volumes = self._volume_names(handle, current) if current else None
@@ -145,9 +148,12 @@ class PoolDriver(Driver):
         for pool in self._all():
             if names and pool.name() not in names:
                 continue
-            state = self._read(pool)
-            state["volumes"] = [dict((k, v.get(k)) for k in ("name", "path", "format", "capacity", "allocation"))
-                                for v in pool_volumes(pool)]
+            try:
+                state = self._read(pool)
+                state["volumes"] = [dict((k, v.get(k)) for k in ("name", "path", "format", "capacity", "allocation"))
+                                    for v in pool_volumes(pool)]
+            except NotFound:
+                continue  # deleted between the listing and the read
             result.append(state)
         return sorted(result, key=lambda s: s["name"])
 
