@@ -72,6 +72,9 @@ class ActionModule(ActionBase):
             "failures": result.get("failures", []),
             "not_attempted": result.get("not_attempted", []),
         }
+        if result.get("failed"):  # a refused plan is a result too: the pipeline shows why
+            plan["error"] = result.get("msg")
+            plan["problems"] = result.get("problems", [])
         path = os.path.abspath(os.path.expanduser(plan_file))
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -13,8 +13,16 @@ import time
 def run_playbook(args, playbook, extra_vars, extra=()):
     """Run ``playbook`` with ``-e k=v`` for each of ``extra_vars``; returns (seconds, changed) where
     ``changed`` is the number the playbook prints as ``BENCH changed=N``."""
+    elapsed, output = run_playbook_output(args, playbook, extra_vars, extra)
+    return elapsed, int(re.search(r"BENCH changed=(\d+)", output).group(1))
+
+
+def run_playbook_output(args, playbook, extra_vars, extra=(), env_extra=None):
+    """Run ``playbook`` as ``run_playbook`` does, with ``env_extra`` added to the environment; returns
+    (seconds, the playbook's output).  Exits with the output's tail when the playbook fails."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections, ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0")
+    env.update(env_extra or {})
     cmd = [os.path.join(args.venv, "bin", "ansible-playbook"), "-i", "localhost,", playbook]
     for key, value in sorted(extra_vars.items()):
         cmd += ["-e", "%s=%s" % (key, value)]
@@ -26,7 +34,7 @@ def run_playbook(args, playbook, extra_vars, extra=()):
         sys.stderr.write(proc.stdout[-4000:])
         raise SystemExit("ansible-playbook failed (%s)" % ", ".join(
             "%s=%s" % item for item in sorted(extra_vars.items())))
-    return elapsed, int(re.search(r"BENCH changed=(\d+)", proc.stdout).group(1))
+    return elapsed, proc.stdout
 
 
 def collection_validate(collections_root):
