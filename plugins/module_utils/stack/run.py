@@ -108,7 +108,10 @@ class StackRun(object):
                     by_key[key] = entry
                     self.entries.append(entry)
             owned = [ident for ident, owner in marks.items() if owner == self.stack]
-            doomed = [i for i in owned if self.options["state"] == "absent" or key_of(*i) not in by_key]
+            if self.options["state"] == "absent":
+                doomed = owned
+            else:
+                doomed = [i for i in owned if self.options["prune"] and key_of(*i) not in by_key]
             deleted = []
             for ident in sorted(doomed, key=self._delete_rank):
                 entry = self._plan_delete(ident, deleted, problems)
@@ -143,8 +146,9 @@ class StackRun(object):
             outcome = converge(planner, self.backend.driver(resource.kind), resource.params, check_mode=True)
             entry.plan = outcome.plan
         except ConvergeError as err:
-            if not waiting:
-                problems.extend(_problems(resource.where(), err))
+            unexcused = _unexcused(resource.where(), err, waiting)
+            if unexcused:
+                problems.extend(unexcused)
                 return entry
             entry.pending = waiting
             entry.plan = self._waiting_plan(resource, planner, waiting)
@@ -341,7 +345,16 @@ class StackRun(object):
         return any(e.changed for e in self.entries)
 
 
+def _unexcused(where, err, waiting):
+    """The problems of ``err`` that are not about a dependency this run creates first (each
+    excused complaint names one of them; a reference to anything else missing stays an error)."""
+    raw = err.problems if isinstance(err, InvalidSpec) else [("", err.msg + (" (%s)" % err.hint if err.hint else ""))]
+    if waiting:
+        named = re.compile(r"(?<![\w.-])(%s)(?![\w.-])" % "|".join(
+            sorted(re.escape(key.rsplit("/", 1)[-1]) for key in waiting)))
+        raw = [(field, message) for field, message in raw if not named.search("%s %s" % (field, message))]
+    return [("%s.%s" % (where, field) if field else where, message) for field, message in raw]
+
+
 def _problems(where, err):
-    if isinstance(err, InvalidSpec):
-        return [("%s.%s" % (where, f) if f else where, m) for f, m in err.problems]
-    return [(where, err.msg + (" (%s)" % err.hint if err.hint else ""))]
+    return _unexcused(where, err, ())

@@ -327,6 +327,7 @@ def test_prune_deletes_only_owned_undeclared_resources_users_first():
     assert pruned.summary()["delete"] == ["instance/vm", "network/extra"]
     assert set(backend.store["network"]) == {"net", "handmade"}
     assert ("network", None, "extra") not in backend.marks
+    run(backend, [LAB[1], {"kind": "network", "name": "extra"}])
     kept = run(backend, [LAB[1]], check=True)
     assert kept.summary()["delete"] == []  # without prune nothing undeclared is touched
 
@@ -365,6 +366,21 @@ def test_in_use_errors_are_retried(monkeypatch):
     backend.busy["other"] = 5
     failed = run(backend, [LAB[1], {"kind": "network", "name": "other"}], retries=1)
     assert [e.result for e in failed.entries] == [None, "failed"]  # the first was unchanged
+
+
+def test_a_missing_reference_is_excused_only_when_it_is_a_dependency_this_run_creates():
+    class Strict(MemPlanner):
+        def plan(self, desired, world):
+            missing = [n for n in desired.get("nets") or [] if n not in world.store["network"]]
+            if missing:
+                raise InvalidSpec([("nics[%d].network" % i, "network %r does not exist" % n) for i, n in enumerate(missing)])
+            return MemPlanner.plan(self, desired, world)
+
+    backend = MemBackend()
+    backend.planner = Strict
+    with pytest.raises(InvalidSpec) as excinfo:
+        run(backend, [dict(LAB[0], nics=[{"network": "net"}, {"network": "elsewhere"}]), LAB[1]], check=True)
+    assert "'elsewhere' does not exist" in str(excinfo.value) and "'net'" not in str(excinfo.value)
 
 
 def test_spec_errors_are_never_excused_by_a_pending_dependency():
