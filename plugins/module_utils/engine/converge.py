@@ -42,6 +42,10 @@ class Planner(object):
 class Driver(object):
     """One backend's implementation of one resource kind."""
 
+    # Set by the backend while a stack plans (``batch_reads``): a dict in which a driver may keep
+    # what it read for the other resources of the same pass.  None: read afresh every time.
+    cache = None
+
     def observe(self, name, desired=None):
         """Read what the planner needs: an object with at least ``current`` (None if absent).
 

@@ -49,6 +49,7 @@ class LibvirtBackend(object):
         self.local = is_local_uri(uri)
         self.conn = open_connection(uri, readonly=readonly)
         self._drivers = {}
+        self._cache = None
 
     def _kind(self, kind):
         if kind not in _KINDS:
@@ -63,6 +64,7 @@ class LibvirtBackend(object):
     def driver(self, kind):
         if kind not in self._drivers:
             self._drivers[kind] = self.new_driver(kind)
+            self._drivers[kind].cache = self._cache
         return self._drivers[kind]
 
     def new_driver(self, kind):
@@ -79,10 +81,20 @@ class LibvirtBackend(object):
 
         return Ownership(self)
 
-    @staticmethod
-    def batch_reads():
-        """libvirt reads are local calls on one connection: nothing to batch."""
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def batch_reads(self):
+        """Inside it, drivers keep what they read (every network, pool, domain's NICs) for the
+        other resources of the same read-only pass, so N resources cost one listing per kind,
+        not N."""
+        self._cache = {}
+        for driver in self._drivers.values():
+            driver.cache = self._cache
+        try:
+            yield
+        finally:
+            self._cache = None
+            for driver in self._drivers.values():
+                driver.cache = None
 
     def close(self):
         try:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import contextlib
 import traceback
 
@@ -68,3 +70,14 @@ def translated(verb, kind=None, name=None):
         if code in (lv.VIR_ERR_OPERATION_INVALID, getattr(lv, "VIR_ERR_RESOURCE_BUSY", -1)):
             raise Conflict(text, kind=kind, name=name)
         raise BackendError(text, kind=kind, name=name)
+
+
+def remembered(cache, key, compute):
+    """``compute()``, kept in ``cache`` (a dict, or None: not kept) under ``key`` for later calls.
+    Callers get their own copy of lists and dicts, which planners may change."""
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    value = cache[key]
+    return list(value) if isinstance(value, list) else copy.deepcopy(value)

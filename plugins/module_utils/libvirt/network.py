@@ -19,6 +19,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
 )
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import network_xml
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import (
+    remembered,
     require_libvirt,
     translated,
 )
@@ -39,6 +40,11 @@ class NetworkDriver(Driver):
     # ---- reading -------------------------------------------------------------------------
     def _read(self, net, with_live=False):
         """(normalized state, running definition's state or None) of one virNetwork."""
+        if with_live:
+            return self._read_now(net, with_live)
+        return remembered(self.cache, ("network", net.name()), lambda: self._read_now(net))
+
+    def _read_now(self, net, with_live=False):
         lv = self.lv
         name = net.name()
         with translated("read network %s" % name, KIND, name):
@@ -55,11 +61,16 @@ class NetworkDriver(Driver):
         return state, running
 
     def _all(self):
-        with translated("list networks", KIND):
-            return self.conn.listAllNetworks(0)
+        def listing():
+            with translated("list networks", KIND):
+                return self.conn.listAllNetworks(0)
+        return remembered(self.cache, "networks", listing)
 
     def _attached(self):
         """{network name: [{"name": domain, "running": bool}]} for every defined domain."""
+        return remembered(self.cache, "attached", self._attached_now)
+
+    def _attached_now(self):
         result = {}
         with translated("list instances", "instance"):
             domains = self.conn.listAllDomains(0)

@@ -30,6 +30,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import pool_xml
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import (
+    remembered,
     require_libvirt,
     translated,
 )
@@ -52,11 +53,16 @@ class PoolDriver(Driver):
 
     # ---- reading -------------------------------------------------------------------------
     def _all(self):
-        with translated("list storage pools", KIND):
-            return self.conn.listAllStoragePools(0)
+        def listing():
+            with translated("list storage pools", KIND):
+                return self.conn.listAllStoragePools(0)
+        return remembered(self.cache, "pools", listing)
 
     def _read(self, pool):
         """Normalized state of one virStoragePool."""
+        return remembered(self.cache, ("pool", pool.name()), lambda: self._read_now(pool))
+
+    def _read_now(self, pool):
         lv = self.lv
         name = pool.name()
         with translated("read pool %s" % name, KIND, name):
