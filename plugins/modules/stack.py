@@ -35,9 +35,12 @@ description:
     converged, and the task fails listing RV(failures). Nothing in flight is abandoned, and the next run
     continues from what exists.
   - B(Ownership.) What the stack creates is marked as the stack's. On libvirt an instance carries the mark
-    in its domain's C(<metadata>) element (namespace C(https://github.com/converge-virt/converge.virt/stack));
-    libvirt 9 keeps no metadata for networks, pools and volumes, so for those the mark is a ledger file per
-    stack on the host the task runs on (C(/var/lib/converge-virt/stacks/), or C($CONVERGE_VIRT_STATE_DIR)).
+    in its domain's C(<metadata>) element (C(<cvstack:owner stack="NAME"/>) in the namespace
+    C(https://converge-virt.github.io/xmlns/stack/1)), so it goes with the domain. libvirt 9 keeps no
+    metadata for networks, pools and volumes, so for those the mark is a ledger - one JSON file per stack
+    and hypervisor on the host the task runs on (C(/var/lib/converge-virt/stacks/), or under
+    C($CONVERGE_VIRT_STATE_DIR)) - recording each object's UUID or key too, so an object removed by hand and
+    made again is not the stack's. A stack must therefore be run from one host for a given hypervisor.
     On OpenStack the mark is a tag (Neutron, Nova, Glance, Keystone projects) or a metadata key (Cinder,
     Swift); key pairs and users can carry no mark.
   - A declared resource that already exists without the stack's mark is refused unless O(adopt=true) (on the
