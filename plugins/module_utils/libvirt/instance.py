@@ -25,6 +25,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import CREATE, DELETE
 from ansible_collections.converge.virt.plugins.module_utils.libvirt import domain_xml, storage
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import (
+    remembered,
     require_libvirt,
     translated,
 )
@@ -159,8 +160,10 @@ class InstanceDriver(Driver):
         if desired is None or desired["state"] == "absent":
             return world
         resolve_pools(desired, current)
-        with translated("list networks", KIND, name):
-            world.networks = set(n.name() for n in self.conn.listAllNetworks(0))
+        def network_names():
+            with translated("list networks", KIND, name):
+                return [n.name() for n in self.conn.listAllNetworks(0)]
+        world.networks = set(remembered(self.cache, "network names", network_names))
         wanted = set()
         for disk in desired.get("disks") or []:
             if disk["pool"] and disk["volume"]:
