@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root): Debian packages, libvirtd (started by hand when not
 # running), a venv with ansible-core, the collection built and installed; then runs the main job,
-# playbooks/example.yml, which converges a storage pool, a tiny guest image, an isolated network and
-# two instances booted from clones of the image on the local host, and prints the plan and their IPs.
+# playbooks/example.yml, which converges the example stack (playbooks/stacks/example.yml: a storage
+# pool, a tiny guest image, an isolated network and two instances booted from clones of the image)
+# on the local host with one converge.virt.stack task, and prints the plan and their IPs.
 # Extra arguments go to ansible-playbook, e.g. `bash hack/demo.sh --check --diff`.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

@@ -31,7 +31,7 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)' \
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)|^stack benchmark|^  (converge\.virt\.stack|community\.libvirt)\b|^  (no-op|first run): converge' \
       "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
@@ -62,6 +62,8 @@ for leg in $LEGS; do
             bash "$CV_ROOT/tests/examples/test_example.sh" "$venv" "$installed"
           run_stage "the README's portable playbook on libvirt (ansible-core $leg)" \
             bash "$CV_ROOT/tests/examples/test_portable.sh" "$venv" "$installed" libvirt
+          run_stage "the stack playbooks: converge.yml, --check, destroy.yml twice (ansible-core $leg)" \
+            bash "$CV_ROOT/tests/examples/test_stack_playbooks.sh" "$venv" "$installed"
         fi ;;
       bench)
         # Measured, never asserted on time: the benchmark fails only if the no-op run changes anything.
@@ -72,6 +74,8 @@ for leg in $LEGS; do
             "$venv/bin/python" "$CV_ROOT/tests/bench/storage_bench.py" --venv "$venv" --collections "$collections_root"
           run_stage "benchmark: 10 instances from nothing to an IP each, then a no-op (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/instance_bench.py" --venv "$venv" --collections "$collections_root"
+          run_stage "benchmark: a stack of 20 networks + 20 instances, one converge.virt.stack task vs community.libvirt loops (ansible-core $leg)" \
+            "$venv/bin/python" "$CV_ROOT/tests/bench/stack_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
       cloud|openstack) ;;  # after the legs
       *) cv_die "unknown stage $stage" ;;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Tests the README's story on the main job: playbooks/example.yml converges (pool, the tiny guest
-# image, network, two instances booted from linked clones of the image) and the guests come up:
+# Tests the README's story on the main job: playbooks/example.yml converges the example stack
+# (playbooks/stacks/example.yml: pool, the tiny guest image, network, two instances booted from
+# linked clones of the image) with one converge.virt.stack task, and the guests come up:
 # each has an address from the network's DHCP range, printed by the play, and its console log shows
 # that it ran its cloud-init user-data. The second run and a --check --diff report changed=0.
-# After adding a DHCP host to (a copy of) the example, --check --diff shows a field-level diff
+# After adding a DHCP host to (a copy of) the stack document, --check --diff shows a field-level diff
 # naming the host (no XML) and the real run applies it without restarting the network or the
 # guests; shrinking the guests' memory is planned and applied live the same way. Teardown removes
-# everything, quietly twice.
+# everything the stack made (five resources), quietly twice.
 # Usage: test_example.sh VENV COLLECTIONS_PATH
 set -euo pipefail
 venv=$1
@@ -42,8 +43,8 @@ trap cleanup EXIT
 start=$SECONDS
 up > "$tmp/run1"
 first=$((SECONDS - start))
-# The pool, the image, the network and the instances' loop: four tasks, five resources created.
-recap "$tmp/run1" | grep -q 'changed=4' || fail "first run did not create everything: $(recap "$tmp/run1")"
+# One task (the stack) converges all five resources.
+recap "$tmp/run1" | grep -q 'changed=1' || fail "first run did not create everything: $(recap "$tmp/run1")"
 created=$(grep -cE '^ +"[a-z]+ [^"]+: create",?$' "$tmp/run1" || true)
 [ "$created" = 5 ] || fail "the plan summary does not show five creations ($created): $(grep -A8 '"summary"' "$tmp/run1")"
 for vm in $vms; do
@@ -53,7 +54,7 @@ for vm in $vms; do
   case "$info" in *'"virtual-size": 1073741824'*) ;; *) fail "$vm's disk is not 1 GiB: $info" ;; esac
   [ "$(virsh domstate "$vm")" = running ] || fail "$vm is not running"
 done
-echo "ok: example converges (pool, image, network, two instances on linked clones) in ${first} s"
+echo "ok: the example stack converges in one task (pool, image, network, two instances on linked clones) in ${first} s"
 
 # The play prints {name: [ips]}: each guest has one address, from the DHCP range, none shared.
 sed -n '/TASK \[Show the machines. addresses\]/,/^TASK/p' "$tmp/run1" > "$tmp/ips"
@@ -90,10 +91,11 @@ echo "ok: second run changed=0 in ${noop} s (guests untouched); --check --diff t
 
 before=$(ifindex)
 sed 's/^\( *\)- {mac: "52:54:00:77:00:10", name: db1, ip: 10.77.0.10}$/&\n\1- {mac: "52:54:00:77:00:11", name: db2, ip: 10.77.0.11}/' \
-  "$root/playbooks/example.yml" > "$tmp/example.yml"
+  "$root/playbooks/stacks/example.yml" > "$tmp/example.yml"
 grep -q db2 "$tmp/example.yml" || fail "could not add a DHCP host to the example"
+edited() { up -e example_stack_file="$1" "${@:2}"; }
 
-play "$tmp/example.yml" -e example_guest_image="$img" --check --diff > "$tmp/check"
+edited "$tmp/example.yml" --check --diff > "$tmp/check"
 recap "$tmp/check" | grep -q 'changed=1' || fail "check mode did not report the change"
 grep -q '"name": "db2"' "$tmp/check" || fail "the diff does not name the new host"
 grep -q '^+ *"mac": "52:54:00:77:00:11"' "$tmp/check" || fail "the diff does not show the host as added"
@@ -102,21 +104,21 @@ xml=$(running_xml)
 case "$xml" in *db2*) fail "check mode changed the network" ;; esac
 echo "ok: --check --diff names the host in a field-level diff, changes nothing"
 
-play "$tmp/example.yml" -e example_guest_image="$img" > "$tmp/apply"
+edited "$tmp/example.yml" > "$tmp/apply"
 recap "$tmp/apply" | grep -q 'changed=1' || fail "the host was not applied"
 grep -q 'add ipv4.dhcp.hosts\[52:54:00:77:00:11\] \[live\]' "$tmp/apply" || fail "the plan did not mark the host live"
 xml=$(running_xml)
 case "$xml" in *"name='db2'"*) ;; *) fail "db2 is not in the running network" ;; esac
 [ "$(ifindex)" = "$before" ] || fail "the network was restarted (bridge recreated)"
 [ "$(domids)" = "$ids" ] || fail "a guest was restarted by the network change"
-play "$tmp/example.yml" -e example_guest_image="$img" > "$tmp/again"
+edited "$tmp/example.yml" > "$tmp/again"
 recap "$tmp/again" | grep -q 'changed=0' || fail "run after the edit was not quiet"
 echo "ok: the new host is applied live (bridge and guests kept), next run changed=0"
 
 # Less memory for the guests: within what they booted with, so the balloon gives it back live.
 sed 's/^\( *\)memory: 256M$/\1memory: 192M/' "$tmp/example.yml" > "$tmp/smaller.yml"
 grep -q 'memory: 192M' "$tmp/smaller.yml" || fail "could not change the example's memory"
-play "$tmp/smaller.yml" -e example_guest_image="$img" --check --diff > "$tmp/check-mem"
+edited "$tmp/smaller.yml" --check --diff > "$tmp/check-mem"
 recap "$tmp/check-mem" | grep -q 'changed=1' || fail "check mode did not report the memory change"
 for vm in $vms; do
   grep -q "\"instance $vm: update (modify memory \[live\])\"" "$tmp/check-mem" \
@@ -127,7 +129,7 @@ grep -q '^+ *"memory": 201326592' "$tmp/check-mem" || fail "the diff does not sh
 # Nothing else may look changed: two guests, one line out and one line in each.
 [ "$(grep -cE '^[-+] ' "$tmp/check-mem")" = 4 ] || fail "the diff shows more than the memory: $(grep -E '^[-+] ' "$tmp/check-mem")"
 if grep -qE '<(domain|memory|currentMemory|devices)[ >]' "$tmp/check-mem"; then fail "the diff contains XML"; fi
-play "$tmp/smaller.yml" -e example_guest_image="$img" > "$tmp/apply-mem"
+edited "$tmp/smaller.yml" > "$tmp/apply-mem"
 recap "$tmp/apply-mem" | grep -q 'changed=1' || fail "the memory change was not applied"
 grep -q '"reboot_required": \[\]' "$tmp/apply-mem" || fail "a live memory change left a reboot pending"
 # The guest's balloon driver hands the memory back over a second or two after the call.
@@ -140,13 +142,17 @@ for vm in $vms; do
   fail "$vm does not run with 192 MiB (196608 KiB) now: $used KiB"
 done
 [ "$(domids)" = "$ids" ] || fail "a guest was restarted by the memory change"
-play "$tmp/smaller.yml" -e example_guest_image="$img" > "$tmp/again-mem"
+edited "$tmp/smaller.yml" > "$tmp/again-mem"
 recap "$tmp/again-mem" | grep -q 'changed=0' || fail "run after the memory change was not quiet"
 echo "ok: a memory change is planned field by field (no XML), applied live (guests kept), next run changed=0"
 
 down > "$tmp/down"
-# The instances' loop, the network, the image and the pool.
-recap "$tmp/down" | grep -q 'changed=4' || fail "teardown did not delete everything: $(recap "$tmp/down")"
+# One task (the stack, state absent) deletes the five resources it made, instances first.
+recap "$tmp/down" | grep -q 'changed=1' || fail "teardown did not delete everything: $(recap "$tmp/down")"
+deleted=$(grep -cE '^ +"[a-z]+ [^"]+: delete",?$' "$tmp/down" || true)
+[ "$deleted" = 5 ] || fail "the teardown does not list five deletions ($deleted): $(sed -n '/Show what was deleted/,/^PLAY RECAP/p' "$tmp/down")"
+[ "$(grep -m1 -E '^ +"[a-z]+ [^"]+: delete",?$' "$tmp/down" | tr -d ' ",')" = "instanceexample-web1:delete" ] \
+  || fail "the teardown does not delete the instances first: $(sed -n '/Show what was deleted/,/^PLAY RECAP/p' "$tmp/down")"
 for vm in $vms; do
   if virsh dominfo "$vm" >/dev/null 2>&1; then fail "$vm is still defined"; fi
 done
