@@ -23,6 +23,7 @@ _DOCUMENT_KEYS = ("name", "resources")
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -37,8 +38,11 @@ class ActionModule(ActionBase):
                                             % (args["name"], src, doc["name"]))
                 args["name"] = args.get("name") or doc.get("name")
                 args["resources"] = list(doc.get("resources") or []) + list(args.get("resources") or [])
+            if plan_file and self._task.async_val:
+                raise AnsibleActionFail("plan_file cannot be used with async: the plan is not known when the task returns")
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result.update(self._execute_module(module_name="converge.virt.stack", module_args=args,
-                                               task_vars=task_vars))
+                                               task_vars=task_vars, wrap_async=wrap_async))
             if plan_file and "summary" in result:
                 self._write_plan(plan_file, result)
         except AnsibleActionFail as err:

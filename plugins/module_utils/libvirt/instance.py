@@ -160,6 +160,7 @@ class InstanceDriver(Driver):
         if desired is None or desired["state"] == "absent":
             return world
         resolve_pools(desired, current)
+
         def network_names():
             with translated("list networks", KIND, name):
                 return [n.name() for n in self.conn.listAllNetworks(0)]

@@ -96,11 +96,13 @@ def check_stack_name(name, problems, field="name"):
                          % (name,)))
 
 
-def parse(resources, backend_name, kinds):
+def parse(resources, backend_name, kinds, problems=None):
     """Validate the declared resources for ``backend_name`` (whose resource kinds are ``kinds``).
 
-    Returns ``(resources, no_log_values)``; raises InvalidSpec with every problem found."""
-    problems = []
+    Returns ``(resources, no_log_values)``, the resources that are valid.  Every problem found is
+    appended to ``problems`` when a list is given, else raised at the end as one InvalidSpec."""
+    collect = problems is not None
+    problems = problems if collect else []
     parsed = []
     secrets = set()
     if not isinstance(resources, list):
@@ -130,9 +132,22 @@ def parse(resources, backend_name, kinds):
             problems.append((resource.where(), "declared twice (also %s)" % seen[resource.key].where()))
         else:
             seen[resource.key] = resource
-    if problems:
+    if problems and not collect:
         raise InvalidSpec(problems)
-    return parsed, secrets
+    return [r for r in parsed if seen.get(r.key) is r], secrets
+
+
+def declared_keys(resources):
+    """The keys the document declares, valid or not (so that a depends_on naming an invalid
+    resource is not reported as undeclared on top of that resource's own problems)."""
+    keys = set()
+    for raw in resources if isinstance(resources, list) else []:
+        if isinstance(raw, dict) and raw.get("kind") in SPECS:
+            params = dict((k, v) for k, v in raw.items() if k not in META_KEYS)
+            name = identity_name(raw["kind"], params)
+            if name not in (None, ""):
+                keys.add(key_of(raw["kind"], scope_of(raw["kind"], params), name))
+    return keys
 
 
 def _parse_one(index, kind, raw, backend_name):

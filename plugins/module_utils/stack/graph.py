@@ -14,13 +14,16 @@ from ansible_collections.converge.virt.plugins.module_utils.stack.refs import re
 class Graph(object):
     """``deps[key]``: keys a resource needs first; ``via[key][dep]``: the fields that make the edge."""
 
-    def __init__(self, resources, backend_name):
+    def __init__(self, resources, backend_name, problems=None, declared=()):
+        """``problems``: a list to append to instead of raising; ``declared``: further keys the
+        document declares (resources left out because they are invalid)."""
         self.resources = dict((r.key, r) for r in resources)
         self.order_in_doc = [r.key for r in resources]
         self.deps = dict((r.key, set()) for r in resources)
         self.via = dict((r.key, {}) for r in resources)
         self.refs = {}  # key -> [(field, target key)] for every reference, declared or not
-        problems = []
+        collect = problems is not None
+        problems = problems if collect else []
         for resource in resources:
             found = []
             for field, ident in references(backend_name, resource.kind, resource.params):
@@ -31,6 +34,8 @@ class Graph(object):
             self.refs[resource.key] = found
             for index, dep in enumerate(resource.depends_on):
                 if dep not in self.resources:
+                    if dep in declared:
+                        continue  # declared but invalid: its own problems are reported
                     problems.append(("%s.depends_on[%d]" % (resource.where(), index),
                                      "%r is not declared in this stack (keys look like %s)"
                                      % (dep, resource.key)))
@@ -42,7 +47,7 @@ class Graph(object):
             problems.append((self.resources[cycle[0]].where(), "dependency cycle: %s" % " -> ".join(
                 "%s (%s)" % (key, ", ".join(sorted(self.via[key][nxt]))) for key, nxt in zip(cycle, cycle[1:]))
                 + " -> " + cycle[-1]))
-        if problems:
+        if problems and not collect:
             raise InvalidSpec(problems)
 
     def _edge(self, user, dep, field):

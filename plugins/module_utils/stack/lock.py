@@ -3,9 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One run per stack and target at a time: an advisory lock (``flock``) on the host the task runs on.
 
-The lock file is ``<state dir>/locks/<stack>-<target hash>.lock``; the state dir is
-``$CONVERGE_VIRT_STATE_DIR`` or ``/var/lib/converge-virt`` (falling back to the temporary
-directory when that cannot be created).  The kernel releases the lock when the process ends, so a
+The lock file is ``<state dir>/locks/<stack>-<target hash>.lock`` (``state_dir()`` below; the
+temporary directory when that cannot be created).  The kernel releases the lock when the process ends, so a
 killed run never leaves a stale lock behind.  The holder's PID and start time are written into the
 file for the message a waiting run gives when it times out.
 """
@@ -23,11 +22,20 @@ import time
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import Conflict
 
-DEFAULT_STATE_DIR = "/var/lib/converge-virt"
+STATE_DIR_ENV = "CONVERGE_VIRT_STATE_DIR"
+SYSTEM_STATE_DIR = "/var/lib/converge-virt"
 
 
-def state_dir():
-    return os.environ.get("CONVERGE_VIRT_STATE_DIR") or DEFAULT_STATE_DIR
+def state_dir(environ=None, euid=None):
+    """Where stacks keep their state on this host (libvirt ledgers, locks): ``$CONVERGE_VIRT_STATE_DIR``,
+    else ``/var/lib/converge-virt`` for root, else ``$XDG_STATE_HOME`` (``~/.local/state``)/converge-virt."""
+    environ = os.environ if environ is None else environ
+    if environ.get(STATE_DIR_ENV):
+        return environ[STATE_DIR_ENV]
+    if (os.geteuid() if euid is None else euid) == 0:
+        return SYSTEM_STATE_DIR
+    base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "converge-virt")
 
 
 def _lock_dir():

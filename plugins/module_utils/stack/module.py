@@ -43,8 +43,10 @@ _KINDS = {
 
 def _target(backend):
     """What the lock is about: the libvirt URI, or the OpenStack project."""
-    if getattr(backend, "uri", None):
-        return "libvirt:%s" % backend.uri
+    if getattr(backend, "uri", None):  # the ledger's name for the hypervisor: transport and user do not matter
+        from ansible_collections.converge.virt.plugins.module_utils.libvirt.ownership import hypervisor_slug
+
+        return "libvirt:%s" % hypervisor_slug(backend.uri)
     cloud = backend.cloud
     return "openstack:%s:%s" % (cloud.conn.config.get_auth_args().get("auth_url"), cloud.project_id)
 
@@ -67,12 +69,15 @@ def run_stack_module():
         for option in ("parallel", "retries", "lock_timeout"):
             if params[option] < (1 if option == "parallel" else 0):
                 problems.append((option, "must be at least %d" % (1 if option == "parallel" else 0)))
+        backend_name = backends.selected_backend(params)
+        # The whole document is checked before anything is read: options, duplicates, depends_on
+        # and cycles, all reported together (references to what the host lacks: when planning).
+        declared = params.get("resources") or []
+        resources, secrets = document.parse(declared, backend_name, _KINDS[backend_name], problems)
+        module.no_log_values.update(s for s in secrets if s)
+        graph = Graph(resources, backend_name, problems, document.declared_keys(declared))
         if problems:
             raise InvalidSpec(problems)
-        backend_name = backends.selected_backend(params)
-        resources, secrets = document.parse(params.get("resources") or [], backend_name, _KINDS[backend_name])
-        module.no_log_values.update(s for s in secrets if s)
-        graph = Graph(resources, backend_name)
         with backends.open_backend(params, run_command=module.run_command) as backend:
             with stack_lock(params["name"], _target(backend), params["lock_timeout"]):
                 run = StackRun(backend, params["name"], resources, graph, options=dict(

@@ -390,3 +390,18 @@ def test_spec_errors_are_never_excused_by_a_pending_dependency():
             check=True)
     text = str(excinfo.value)
     assert "too small" in text and "'nowhere' does not exist" in text
+
+
+def test_document_problems_and_cycles_are_reported_together():
+    raw = [
+        {"kind": "network", "name": "a", "depends_on": ["network/b"]},
+        {"kind": "network", "name": "b", "depends_on": ["network/a", "network/bad"]},
+        {"kind": "network", "name": "bad", "mtu": "huge"},
+    ]
+    problems = []
+    resources, _secrets = document.parse(raw, "libvirt", LIBVIRT_KINDS, problems)
+    Graph(resources, "libvirt", problems, document.declared_keys(raw))
+    text = "; ".join("%s: %s" % p for p in problems)
+    assert "resources[2] (network bad)" in text and "mtu" in text
+    assert "dependency cycle" in text
+    assert "not declared" not in text  # network/bad is declared, only invalid
