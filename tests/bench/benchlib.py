@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -43,3 +44,45 @@ def collection_validate(collections_root):
         sys.path.insert(0, collections_root)
     from ansible_collections.converge.virt.plugins.module_utils.engine import validate
     return validate
+
+
+_EVENT_LOOP = []
+
+
+def register_event_loop():
+    """libvirt's default event loop, registered once per process, before any connection is opened
+    (a connection opened earlier delivers no events)."""
+    import libvirt  # pylint: disable=import-outside-toplevel
+
+    if not _EVENT_LOOP:
+        libvirt.virEventRegisterDefaultImpl()
+        thread = threading.Thread(target=_run_events, args=(libvirt,), daemon=True)
+        thread.start()
+        _EVENT_LOOP.append(thread)
+
+
+def _run_events(libvirt):
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+class LifecycleEvents(object):
+    """Records libvirt lifecycle events (define, undefine, start, stop...) of the networks and/or
+    domains whose names start with ``prefix``, as ``(kind, name, event)``; the benchmarks use it to
+    prove that a no-op run redefined and restarted nothing."""
+
+    def __init__(self, uri, prefix="", networks=False, domains=False):
+        import libvirt  # pylint: disable=import-outside-toplevel
+
+        register_event_loop()
+        self.prefix = prefix
+        self.events = []
+        self.conn = libvirt.openReadOnly(uri)
+        if networks:
+            self.conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._on_event, "network")
+        if domains:
+            self.conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, "domain")
+
+    def _on_event(self, _conn, obj, event, _detail, kind):
+        if obj.name().startswith(self.prefix):
+            self.events.append((kind, obj.name(), event))

@@ -29,12 +29,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import libvirt
 
-from benchlib import run_playbook
+from benchlib import LifecycleEvents, register_event_loop, run_playbook
 
 URI = "qemu:///system"
 PREFIX = "cvt-bench-"
@@ -129,26 +128,6 @@ PLAYBOOK = """
             msg: "BENCH changed={{ (bench_vms_gone.results + [bench_net_gone, bench_image_gone, bench_pool_gone])
                   | selectattr('changed') | list | length }}"
 """
-
-
-class EventCounter(object):
-    """Counts libvirt domain lifecycle events (define, start, stop, ...) while it runs."""
-
-    def __init__(self):
-        self.events = []
-        self.conn = libvirt.openReadOnly(URI)
-        self.conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None)
-        thread = threading.Thread(target=self._loop, daemon=True)
-        thread.start()
-
-    def _on_event(self, _conn, dom, event, _detail, _opaque):
-        if dom.name().startswith(PREFIX):
-            self.events.append((dom.name(), event))
-
-    @staticmethod
-    def _loop():
-        while True:
-            libvirt.virEventRunDefaultImpl()
 
 
 def _checksum(data):
@@ -283,7 +262,7 @@ def main():
     image = guest_image(args.image)
     image_time = time.monotonic() - start
 
-    libvirt.virEventRegisterDefaultImpl()  # before any connection, for the event counter
+    register_event_loop()  # before any connection, for the event counter
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors are reported by us
     conn = libvirt.open(URI)
     teardown(conn)  # start clean, also after an aborted earlier run
@@ -298,7 +277,7 @@ def main():
             fields["instance"] = INSTANCE % fields
             with open(playbook, "w") as handle:
                 handle.write(PLAYBOOK % fields)
-            counter = EventCounter()
+            counter = LifecycleEvents(URI, PREFIX, domains=True)
             variables = {"bench_state": "present", "bench_image": image}
             first = run_playbook(args, playbook, variables)
             addresses = leases(conn, n)

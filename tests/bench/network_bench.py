@@ -16,12 +16,11 @@ import glob
 import os
 import sys
 import tempfile
-import threading
 import time
 
 import libvirt
 
-from benchlib import run_playbook
+from benchlib import LifecycleEvents, run_playbook
 
 URI = "qemu:///system"
 PREFIX = "cvbench-"
@@ -51,26 +50,6 @@ PLAYBOOK = """
 """
 
 
-class EventCounter(object):
-    """Counts libvirt network lifecycle events while it runs."""
-
-    def __init__(self):
-        libvirt.virEventRegisterDefaultImpl()
-        self.events = []
-        self.conn = libvirt.openReadOnly(URI)
-        self.conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._on_event, None)
-        thread = threading.Thread(target=self._loop, daemon=True)
-        thread.start()
-
-    def _on_event(self, _conn, net, event, _detail, _opaque):
-        self.events.append((net.name(), event))
-
-    @staticmethod
-    def _loop():
-        while True:
-            libvirt.virEventRunDefaultImpl()
-
-
 def config_mtimes():
     return dict((path, os.stat(path).st_mtime_ns) for path in glob.glob(os.path.join(CONFIG_DIR, PREFIX + "*.xml")))
 
@@ -92,7 +71,7 @@ def main():
         with open(playbook, "w") as handle:
             handle.write(PLAYBOOK % {"prefix": PREFIX, "count": args.count})
         run(args, playbook, "absent")  # start clean
-        counter = EventCounter()
+        counter = LifecycleEvents(URI, networks=True)
         first_time, first_changed = run(args, playbook, "present")
         time.sleep(0.5)
         events_first = len(counter.events)

@@ -41,13 +41,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import types
 
 import libvirt
 
-from benchlib import run_playbook_output
+from benchlib import LifecycleEvents, run_playbook_output
 from openstack_bench import openstack_cloud_venv
 
 URI = "qemu:///system"
@@ -215,32 +214,6 @@ def stack_document(count):
         json.dumps(r, sort_keys=True) for r in resources)
 
 
-class EventCounter(object):
-    """Counts libvirt lifecycle events of networks and domains named with the prefix."""
-
-    def __init__(self):
-        libvirt.virEventRegisterDefaultImpl()
-        self.events = []
-        self.conn = libvirt.openReadOnly(URI)
-        self.conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._on_network, None)
-        self.conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_domain, None)
-        thread = threading.Thread(target=self._loop, daemon=True)
-        thread.start()
-
-    def _on_network(self, _conn, net, event, _detail, _opaque):
-        if net.name().startswith(PREFIX):
-            self.events.append(("network", net.name(), event))
-
-    def _on_domain(self, _conn, dom, event, _detail, _opaque):
-        if dom.name().startswith(PREFIX):
-            self.events.append(("domain", dom.name(), event))
-
-    @staticmethod
-    def _loop():
-        while True:
-            libvirt.virEventRunDefaultImpl()
-
-
 def cleanup(log=print):
     """Remove every domain and network named with the prefix (left by an earlier, failed run)."""
     conn = libvirt.open(URI)
@@ -381,7 +354,7 @@ def main():
         handle.write(stack_document(args.count))
     results = {}
     failed = []
-    counter = EventCounter()
+    counter = LifecycleEvents(URI, PREFIX, networks=True, domains=True)
     try:
         cleanup()
         for index, tool in enumerate(tools):
