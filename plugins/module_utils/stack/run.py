@@ -162,7 +162,8 @@ class StackRun(object):
                              % owner))
         elif exists and owner is None:
             if resource.adopt or self.options["adopt"]:
-                entry.adopt = True
+                # A kind that can carry no mark records nothing: adopting it is not a change.
+                entry.adopt = resource.kind in self.markable
             else:
                 problems.append((resource.where(), "a %s named %s exists and this stack does not own it: set adopt: true "
                                  "(on the stack or on this resource) to take it over" % (resource.kind, resource.name)))
