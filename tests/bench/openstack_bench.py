@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """Benchmark: a stack of N networks (each with a subnet), N volumes and N servers on the local
-OpenStack, converged once with converge.virt's modules and once with openstack.cloud's, then
-converged again (a no-op).
+OpenStack, converged once with converge.virt's modules, once with converge.virt.stack (one task
+for the whole set) and once with openstack.cloud's modules, then converged again (a no-op).
 
 Both tools run the same shape of playbook in the demo project: one task per kind, a loop of N
 items, servers from the same Glance image (a real 1 MiB qcow2 made here) with flavor m1.tiny,
 each server on its own network, waiting until ACTIVE (both tools wait by default).  Volumes are
 1 GiB and not attached.  openstack.cloud needs a task for the network and another for its subnet;
-converge.virt's network module converges the subnet with the network (``ipv4``).
+converge.virt's network module converges the subnet with the network (``ipv4``).  The stack tool
+(``st``) declares the same 3N resources in one ``converge.virt.stack`` task: one module process
+plans them all from one listing per kind (``Cloud.batch``), then applies what changed in parallel.
 
 openstack.cloud comes from the ``ansible`` package (pinned below), installed with openstacksdk
 into its own venv, made here and reused from the cache
@@ -26,14 +28,14 @@ request ID, and the benchmark checks that those services logged every request ID
 
 Before: the admin raises the demo project's quotas (instances, cores, RAM, volumes, gigabytes,
 networks, subnets, ports) so that N servers fit beside what other tests hold; they stay raised.
-After: everything the benchmark made (names ``cvb-cv-*``, ``cvb-oc-*`` and the image
+After: everything the benchmark made (names ``cvb-cv-*``, ``cvb-st-*``, ``cvb-oc-*`` and the image
 ``cvb-image``) is deleted, also when a run failed.
 
 Times are printed, never asserted.  Exit status non-zero when a playbook fails or when the
-converge.virt no-op run changes anything.
+converge.virt (modules or stack) no-op run changes anything.
 
     python tests/bench/openstack_bench.py --venv VENV --collections COLLECTIONS_ROOT \
-        --cloud-state /var/tmp/converge-virt-cloud [--count 10] [--tools cv,oc] [--http-log-dir DIR]
+        --cloud-state /var/tmp/converge-virt-cloud [--count 10] [--tools cv,oc,st] [--http-log-dir DIR]
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ ANSIBLE_PIN = "ansible==14.5.0"          # ships openstack.cloud
 OPENSTACKSDK_PIN = "openstacksdk==4.22.0"
 IMAGE = "cvb-image"
 FLAVOR = "m1.tiny"
-PREFIXES = {"cv": "cvb-cv-", "oc": "cvb-oc-"}
-LABELS = {"cv": "converge.virt", "oc": "openstack.cloud"}
+PREFIXES = {"cv": "cvb-cv-", "oc": "cvb-oc-", "st": "cvb-st-"}
+LABELS = {"cv": "converge.virt", "oc": "openstack.cloud", "st": "cv stack"}
 QUOTAS = {
     "compute": {"instances": 100, "cores": 200, "ram": 204800},
     "volume": {"volumes": 100, "gigabytes": 1000},
@@ -148,6 +150,36 @@ OC_TASKS = """
         msg: "BENCH changed={{ (networks.results + subnets.results + volumes.results + servers.results) | select('changed') | list | length }}"
 """
 
+ST_TASK = """
+    - name: The whole set as one stack
+      converge.virt.stack:
+        name: cvb-st
+        parallel: 10
+        resources:
+%(resources)s
+      register: stack
+
+    - name: Count
+      ansible.builtin.debug:
+        msg: "BENCH changed={{ (stack.summary.create + stack.summary.update_in_place + stack.summary.replace
+          + stack.summary.delete + stack.summary.adopt) | length }}"
+"""
+
+
+def stack_resources(prefix, count, flavor, image):
+    """The stack's resource list (YAML lines): the same networks, volumes and servers as CV_TASKS."""
+    lines = []
+    for item in range(1, count + 1):
+        net = "%snet-%02d" % (prefix, item)
+        lines += ["          - kind: network", "            name: %s" % net,
+                  "            ipv4: {address: 10.199.%d.1/24}" % item]
+        lines += ["          - kind: volume", "            name: %svol-%02d" % (prefix, item), "            size: 1G"]
+        lines += ["          - kind: instance", "            name: %svm-%02d" % (prefix, item),
+                  "            flavor: %s" % flavor, "            image: %s" % image,
+                  "            nics: [{network: %s}]" % net]
+    return "\n".join(lines)
+
+
 # Loaded by every Python process started with this directory on PYTHONPATH; hooks only Ansible's
 # module processes (AnsiballZ_*), where the OpenStack API calls are made.
 SITECUSTOMIZE = r'''
@@ -187,7 +219,9 @@ def parse_args():
     parser.add_argument("--collections", required=True, help="root holding ansible_collections/converge/virt")
     parser.add_argument("--cloud-state", default=os.environ.get("CONVERGE_CLOUD_STATE", "/var/tmp/converge-virt-cloud"))
     parser.add_argument("--count", type=int, default=10)
-    parser.add_argument("--tools", default="cv,oc", help="which tools to run: cv (converge.virt), oc (openstack.cloud)")
+    parser.add_argument("--tools", default="cv,oc,st",
+                        help="which tools to run: cv (converge.virt's modules), oc (openstack.cloud), "
+                             "st (converge.virt.stack)")
     parser.add_argument("--http-log-dir", help="keep each run's request log (method, status, request ID, URL) here")
     return parser.parse_args()
 
@@ -264,10 +298,13 @@ def cleanup(demo, log=print):
 
 # ---- runs --------------------------------------------------------------------------------------
 def playbook(workdir, tool, count):
-    text = PLAY_HEAD % {"count": count, "group": "group/converge.virt.all" if tool == "cv"
-                        else "group/openstack.cloud.openstack"}
-    text += (CV_TASKS if tool == "cv" else OC_TASKS) % {"prefix": PREFIXES[tool], "flavor": FLAVOR,
-                                                        "image": IMAGE}
+    text = PLAY_HEAD % {"count": count, "group": "group/openstack.cloud.openstack" if tool == "oc"
+                        else "group/converge.virt.all"}
+    if tool == "st":
+        text += ST_TASK % {"resources": stack_resources(PREFIXES[tool], count, FLAVOR, IMAGE)}
+    else:
+        text += (CV_TASKS if tool == "cv" else OC_TASKS) % {"prefix": PREFIXES[tool], "flavor": FLAVOR,
+                                                            "image": IMAGE}
     path = os.path.join(workdir, "%s.yml" % tool)
     with open(path, "w") as handle:
         handle.write(text)
@@ -328,7 +365,7 @@ def main():
     os.makedirs(hookdir)
     with open(os.path.join(hookdir, "sitecustomize.py"), "w") as handle:
         handle.write(SITECUSTOMIZE)
-    venvs = {"cv": args.venv}
+    venvs = {"cv": args.venv, "st": args.venv}
     results = {}
     failed = []
     try:
@@ -362,18 +399,35 @@ def main():
             print("  %-15s %-5s run: %s" % (LABELS[tool], label, describe(result) if result else "not run"))
             if result and result["unconfirmed"]:
                 print("  %21s not in the service's log: %s" % ("", ", ".join(result["unconfirmed"][:4])))
-    print("  changed counts tasks' items: openstack.cloud needs a network task and a subnet task per network")
+    print("")
+    print("  %-15s | %-30s | %-30s" % ("tool", "first run", "no-op run"))
+    for tool in tools:
+        cells = []
+        for label in ("first", "no-op"):
+            result = results.get((tool, label))
+            cells.append("%6.1f s  changed=%-3d req=%-4d" % (result["seconds"], result["changed"], result["requests"])
+                         if result else "not run")
+        print("  %-15s | %-30s | %-30s" % (LABELS[tool], cells[0], cells[1]))
+    for tool in ("cv", "st"):
+        mine, theirs = results.get((tool, "no-op")), results.get(("oc", "no-op"))
+        if mine and theirs and mine["seconds"]:
+            print("  no-op: %s is %.1fx faster than openstack.cloud, with %.1fx fewer requests"
+                  % (LABELS[tool], theirs["seconds"] / mine["seconds"], theirs["requests"] / max(1, mine["requests"])))
+    print("  changed counts tasks' items (the stack: its resources); openstack.cloud needs a network task and a "
+          "subnet task per network")
     print("  requests: every HTTP request of the modules' processes, counted client-side (token and discovery")
     print("  included); only this benchmark's requests, whatever else runs on the cloud")
     for line in failed:
         print("FAILED: " + line)
-    noop = results.get(("cv", "no-op"))
     if failed:
         return 1
-    if noop is not None and noop["changed"]:
-        print("FAILED: the converge.virt no-op run changed %d resources" % noop["changed"])
-        return 1
-    return 0
+    status = 0
+    for tool in ("cv", "st"):
+        noop = results.get((tool, "no-op"))
+        if noop is not None and noop["changed"]:
+            print("FAILED: the %s no-op run changed %d resources" % (LABELS[tool], noop["changed"]))
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -16,9 +16,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
     BackendError,
@@ -102,6 +105,9 @@ class Cloud(object):
         self.readonly = readonly
         self.project_id = None
         self.user_id = None
+        # Inside ``batch()``: the listings made so far, by (listing key, server-side query).
+        self._listings = None
+        self._listings_lock = threading.RLock()
 
     # -- session -------------------------------------------------------------------------------
     def authenticate(self):
@@ -164,15 +170,121 @@ class Cloud(object):
             except sdk_exc.SDKException as err:
                 raise BackendError("%s: %s" % (what, _message(err)))
 
+    # -- batched reads -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self):
+        """Inside the block, the lookups that name a ``listing`` are answered from one full listing
+        per listing key and server-side query, made on first use and kept until the block ends.
+
+        Meant for a read-only pass (a stack's plan) that looks up many resources of a few kinds:
+        it costs one request per kind instead of one per resource.  Any request that is not a read
+        (GET/HEAD), made inside the block, drops every listing kept so far.  Nested blocks share
+        the outer one's listings."""
+        with self._listings_lock:
+            if self._listings is not None:
+                outer = True
+            else:
+                outer = False
+                self._listings = {}
+        session = getattr(self.conn, "session", None)
+        hooked = False
+        if not outer and session is not None and hasattr(session, "request"):
+            session.request = self._forgetting_writes(session.request)
+            hooked = True
+        try:
+            yield self
+        finally:
+            if not outer:
+                if hooked:
+                    try:
+                        del session.request  # the class's own method again
+                    except AttributeError:
+                        pass
+                with self._listings_lock:
+                    self._listings = None
+
+    def _forgetting_writes(self, request):
+        def send(url, method, *args, **kwargs):
+            if str(method).upper() not in ("GET", "HEAD"):
+                self.forget_listings()
+            return request(url, method, *args, **kwargs)
+        return send
+
+    @property
+    def batching(self):
+        return self._listings is not None
+
+    def forget_listings(self):
+        """Drop the listings kept by ``batch()`` (after a change, they may be stale)."""
+        with self._listings_lock:
+            if self._listings is not None:
+                self._listings.clear()
+
+    def listing(self, what, key, list_fn, **query):
+        """``list(list_fn(**query))``; inside ``batch()`` made once per ``key`` and ``query``."""
+        with self._listings_lock:
+            if self._listings is None:
+                return self.call(what, lambda: list(list_fn(**query)))
+            cache_key = (key, tuple(sorted((k, repr(v)) for k, v in query.items())))
+            if cache_key not in self._listings:
+                self._listings[cache_key] = self.call(what, lambda: list(list_fn(**query)))
+            return list(self._listings[cache_key])
+
+    def prefetch(self, listings, workers=8):
+        """Inside ``batch()``: make the listings not kept yet at the same time, ``listings`` being
+        ``(what, key, list_fn, query)`` tuples (reads only; each service answers in parallel).  A
+        listing that fails is left out: the lookup that needs it makes it again and reports the
+        error.  Outside ``batch()`` nothing is read."""
+        with self._listings_lock:
+            if self._listings is None:
+                return
+            todo = []
+            for what, key, list_fn, query in listings:
+                cache_key = (key, tuple(sorted((k, repr(v)) for k, v in query.items())))
+                if cache_key not in self._listings and cache_key not in [t[0] for t in todo]:
+                    todo.append((cache_key, what, list_fn, query))
+        if not todo:
+            return
+
+        def fetch(item):
+            cache_key, what, list_fn, query = item
+            try:
+                return cache_key, self.call(what, lambda: list(list_fn(**query)))
+            except Exception:  # pylint: disable=broad-exception-caught
+                return cache_key, None
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo)))) as pool:
+            results = list(pool.map(fetch, todo))
+        with self._listings_lock:
+            if self._listings is None:
+                return
+            for cache_key, items in results:
+                if items is not None:
+                    self._listings.setdefault(cache_key, items)
+
+    def select(self, what, key, list_fn, match=None, **query):
+        """The resources ``list_fn`` lists that have the attribute values of ``match`` (a list value:
+        any of them).  Outside ``batch()`` ``match`` goes to the server with ``query``; inside it,
+        the one listing of ``key`` and ``query`` is filtered here."""
+        match = dict(match or {})
+        if not self.batching:
+            items = self.call(what, lambda: list(list_fn(**dict(query, **match))))
+        else:
+            items = self.listing(what, key, list_fn, **query)
+        # Outside a batch too: a service that ignores a filter must not widen the answer.
+        return [r for r in items if _matches(r, match)]
+
     # -- lookups -------------------------------------------------------------------------------
-    def find_one(self, what, ref, list_fn, get_fn=None, name_key="name", **filters):
+    def find_one(self, what, ref, list_fn, get_fn=None, name_key="name", listing=None, **filters):
         """The one resource ``ref`` (an ID or a name) names, or None.
 
         ``list_fn(**filters)`` lists candidates server-side filtered (``name=ref`` is added);
         ``get_fn(id)`` fetches by ID when ``ref`` looks like one.  Two resources with that name
-        raise ``Conflict``: the user must use the ID."""
+        raise ``Conflict``: the user must use the ID.  With ``listing`` (a key naming what
+        ``list_fn(**filters)`` lists), inside ``batch()`` the candidates come from that one listing."""
         if ref is None or ref == "":
             return None
+        if listing is not None and self.batching:
+            return self._find_listed(what, ref, list_fn, get_fn, name_key, listing, filters)
         if get_fn is not None and looks_like_id(ref):
             found = self.call(what, get_fn, ref, missing_ok=True)
             if found is not None:
@@ -181,6 +293,23 @@ class Cloud(object):
         query[name_key] = ref
         matches = [r for r in self.call(what, lambda: list(list_fn(**query)))
                    if getattr(r, name_key, None) == ref or getattr(r, "id", None) == ref]
+        if len(matches) > 1:
+            raise Conflict("%s: the name %r matches %d resources (%s); use the ID"
+                           % (what, ref, len(matches), ", ".join(sorted(r.id for r in matches))))
+        return matches[0] if matches else None
+
+    def _find_listed(self, what, ref, list_fn, get_fn, name_key, listing, filters):
+        items = self.listing(what, listing, list_fn, **filters)
+        if looks_like_id(ref):
+            by_id = [r for r in items if getattr(r, "id", None) == ref]
+            if by_id:
+                return by_id[0]
+            if get_fn is not None:
+                # Not in the listing (another project's, shared with this one): ask for it.
+                found = self.call(what, get_fn, ref, missing_ok=True)
+                if found is not None:
+                    return found
+        matches = [r for r in items if getattr(r, name_key, None) == ref or getattr(r, "id", None) == ref]
         if len(matches) > 1:
             raise Conflict("%s: the name %r matches %d resources (%s); use the ID"
                            % (what, ref, len(matches), ", ".join(sorted(r.id for r in matches))))
@@ -220,6 +349,18 @@ class Cloud(object):
                               hint="raise the timeout, or look at the service's logs")
             time.sleep(interval)
             interval = min(interval * 1.5, 5.0)
+
+
+def _matches(resource, match):
+    """Whether ``resource`` has every attribute value of ``match`` (a list or tuple value: one of them)."""
+    for attr, wanted in match.items():
+        value = getattr(resource, attr, None)
+        if isinstance(wanted, (list, tuple, set, frozenset)):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
 
 
 def _message(err):

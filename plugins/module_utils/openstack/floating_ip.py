@@ -51,19 +51,20 @@ class FloatingIpDriver(Driver):
         world = FloatingIpWorld(is_admin=self.cloud.has_role("admin"))
         if desired.get("network"):
             found = self.cloud.find_one("network", desired["network"], self.net.networks,
-                                        get_fn=self.net.get_network)
+                                        get_fn=self.net.get_network, listing="networks")
             if found is not None:
                 world.network = {"id": found.id, "name": found.name, "external": bool(found.is_router_external)}
                 self._network_names[found.id] = found.name
         port, server_id = self._target_port(desired, world)
         current = None
         if desired.get("address"):
-            found = list(self.cloud.call("floating IPs", self.net.ips, floating_ip_address=desired["address"],
-                                         project_id=self.cloud.project_id))
+            found = self.cloud.select("floating IPs", "floating_ips", self.net.ips,
+                                      match={"floating_ip_address": desired["address"]},
+                                      project_id=self.cloud.project_id)
             current = found[0] if found else None
         elif port is not None:
-            found = list(self.cloud.call("floating IPs", self.net.ips, port_id=port.id,
-                                         project_id=self.cloud.project_id))
+            found = self.cloud.select("floating IPs", "floating_ips", self.net.ips, match={"port_id": port.id},
+                                      project_id=self.cloud.project_id)
             if desired.get("fixed_address"):
                 found = [f for f in found if f.fixed_ip_address == desired["fixed_address"]]
             if len(found) > 1:
@@ -94,7 +95,8 @@ class FloatingIpDriver(Driver):
     def _target_port(self, desired, world):
         """The port the spec associates the floating IP with, and its server's ID."""
         if desired.get("port"):
-            port = self.cloud.find_one("port", desired["port"], self.net.ports, get_fn=self.net.get_port)
+            port = self.cloud.find_one("port", desired["port"], self.net.ports, get_fn=self.net.get_port,
+                                       listing="ports")
             if port is None:
                 world.problems.append(("port", "port %r does not exist" % desired["port"]))
                 return None, None
@@ -102,13 +104,16 @@ class FloatingIpDriver(Driver):
         if not desired.get("server"):
             return None, None
         compute = self.cloud.conn.compute
-        server = self.cloud.find_one("server", desired["server"], compute.servers, get_fn=compute.get_server)
+        server = self.cloud.find_one("server", desired["server"], lambda **q: compute.servers(details=True, **q),
+                                     get_fn=compute.get_server, listing="servers")
         if server is None:
             world.problems.append(("server", "server %r does not exist" % desired["server"]))
             return None, None
-        ports = list(self.cloud.call("ports of server %s" % desired["server"], self.net.ports, device_id=server.id))
+        ports = self.cloud.select("ports of server %s" % desired["server"], "ports", self.net.ports,
+                                  match={"device_id": server.id})
         if desired.get("nic"):
-            nic = self.cloud.find_one("network", desired["nic"], self.net.networks, get_fn=self.net.get_network)
+            nic = self.cloud.find_one("network", desired["nic"], self.net.networks, get_fn=self.net.get_network,
+                                      listing="networks")
             ports = [p for p in ports if nic is not None and p.network_id == nic.id]
         if desired.get("fixed_address"):
             ports = [p for p in ports if desired["fixed_address"] in [i["ip_address"] for i in p.fixed_ips or []]]
@@ -159,6 +164,6 @@ class FloatingIpDriver(Driver):
         if attrs:
             self.cloud.call("update floating IP %s" % plan.name, self.net.update_ip, fip, retry=True, **attrs)
         if "tags" in paths:
-            tags = owner_tags(after["tags"], OWNER_TAG in (fip.tags or []))
+            tags = owner_tags(after["tags"], OWNER_TAG in (fip.tags or []), current=fip.tags)
             self.cloud.call("tag floating IP %s" % plan.name, self.net.set_tags, fip, tags)
         return {}

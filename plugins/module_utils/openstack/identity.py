@@ -149,9 +149,14 @@ class ProjectDriver(_IdentityDriver):
                        name=plan.name, domain_id=want["domain_id"], description=want["description"],
                        is_enabled=want["enabled"], tags=want["tags"], retry=True)
             return {}
+        marks = []
+        if any(c.path == "tags" for c in plan.changes):
+            # Keystone replaces the whole list: a stack's mark on the project is read and kept.
+            project = self._call("project %s" % plan.name, self.conn.identity.get_project, want["id"])
+            marks = list(project.tags or [])
         attrs = _changed(plan, {"description": ("description", want["description"]),
                                 "enabled": ("is_enabled", want["enabled"]),
-                                "tags": ("tags", sorted(owner_tags(want["tags"], want.get("owner_tag"))))})
+                                "tags": ("tags", sorted(owner_tags(want["tags"], want.get("owner_tag"), current=marks)))})
         self._call("project %s" % plan.name, self.conn.identity.update_project, want["id"], **attrs)
         return {}
 

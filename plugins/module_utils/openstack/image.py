@@ -25,6 +25,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import DELETE
 from ansible_collections.converge.virt.plugins.module_utils.openstack.cloud import OWNER_TAG, looks_like_id
 from ansible_collections.converge.virt.plugins.module_utils.resources.image import DEFAULT_CACHE_DIR
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import stack_tags, user_tags
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_image import (
     CHECKSUM_PROPERTY,
     KIND,
@@ -78,7 +79,7 @@ def image_state(raw):
         "protected": bool(raw.get("protected")),
         "min_disk": raw.get("min_disk") or 0,
         "min_ram": raw.get("min_ram") or 0,
-        "tags": sorted(t for t in tags if t != OWNER_TAG),
+        "tags": user_tags(tags),
         "properties": dict((k, v) for k, v in raw.items() if is_user_property(k)),
         "size": raw.get("size"),
         "virtual_size": raw.get("virtual_size"),
@@ -345,10 +346,12 @@ class ImageDriver(Driver):
                     ops.append({"op": "add" if change.op == "add" else "replace", "path": pointer,
                                 "value": change.after})
             elif change.path == "tags":
-                # The owner tag stays on what the collection created.
+                # The owner tag stays on what the collection created, and a stack's mark on what it owns.
                 managed = bool((plan.before or {}).get("managed"))
+                current = self._get(image_id) or {}
                 ops.append({"op": "replace", "path": "/tags",
-                            "value": ([OWNER_TAG] if managed else []) + list(change.after)})
+                            "value": ([OWNER_TAG] if managed else []) + stack_tags(current.get("tags"))
+                            + list(change.after)})
             else:
                 ops.append({"op": "replace", "path": "/" + change.path, "value": change.after})
         if ops:

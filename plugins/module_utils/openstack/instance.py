@@ -15,7 +15,12 @@ import base64
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Driver
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import BackendError, Conflict
 from ansible_collections.converge.virt.plugins.module_utils.openstack.common import wait_gone
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, get_field as _get, user_tags
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import (
+    OWNER_TAG,
+    get_field as _get,
+    stack_tags,
+    user_tags,
+)
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_instance import (
     BOOT_VOLUME_KEY,
     USER_DATA_KEY,
@@ -44,8 +49,17 @@ class InstanceDriver(Driver):
 
     # ---- reading -----------------------------------------------------------------------------
     def _find_server(self, name):
-        return self.cloud.find_one("server", name, lambda **q: self.conn.compute.servers(details=True, **q),
-                                   get_fn=self.conn.compute.get_server)
+        return self.cloud.find_one("server", name, self._servers, get_fn=self.conn.compute.get_server,
+                                   listing="servers")
+
+    def _servers(self, **query):
+        return self.conn.compute.servers(details=True, **query)
+
+    def _flavors(self, **_query):
+        return self.conn.compute.flavors(details=True)
+
+    def _volumes(self, **query):
+        return self.conn.block_storage.volumes(details=True, **query)
 
     def observe(self, name, desired=None):
         desired = desired or {}
@@ -78,38 +92,39 @@ class InstanceDriver(Driver):
                                       "keypair", "server_group"))
         flavors = None
         if desired.get("flavor"):
-            found = cloud.find_one("flavor", desired["flavor"], lambda **q: conn.compute.flavors(details=True),
-                                   get_fn=conn.compute.get_flavor)
+            found = cloud.find_one("flavor", desired["flavor"], self._flavors, get_fn=conn.compute.get_flavor,
+                                   listing="flavors")
             refs["flavor"][desired["flavor"]] = _flavor(found) if found else None
         elif desired.get("vcpus") is not None or desired.get("memory") is not None:
-            flavors = [_flavor(f) for f in cloud.call("flavors", lambda: list(conn.compute.flavors(details=True)))]
+            flavors = [_flavor(f) for f in cloud.listing("flavors", "flavors", self._flavors)]
         images = [desired.get("image")] + [d["image"] for d in desired.get("disks") or [] if d.get("image")]
         for ref in [i for i in images if i]:
-            found = cloud.find_one("image", ref, conn.image.images, get_fn=conn.image.get_image)
+            found = cloud.find_one("image", ref, conn.image.images, get_fn=conn.image.get_image, listing="images")
             refs["image"][ref] = {"id": found.id, "name": found.name, "min_disk": found.min_disk or 0,
                                   "status": found.status} if found else None
         networks = {}
         for nic in desired.get("nics") or []:
             if nic.get("network"):
                 found = cloud.find_one("network", nic["network"], conn.network.networks,
-                                       get_fn=conn.network.get_network)
+                                       get_fn=conn.network.get_network, listing="networks")
                 refs["network"][nic["network"]] = {"id": found.id, "name": found.name} if found else None
             if nic.get("port"):
-                found = cloud.find_one("port", nic["port"], conn.network.ports, get_fn=conn.network.get_port)
+                found = cloud.find_one("port", nic["port"], conn.network.ports, get_fn=conn.network.get_port,
+                                       listing="ports")
                 refs["port"][nic["port"]] = {"id": found.id, "name": found.name, "network_id": found.network_id,
                                              "device_id": found.device_id or None} if found else None
                 if found is not None:
                     networks[found.network_id] = None
         if networks:
-            for net in cloud.call("networks", lambda: list(conn.network.networks(id=sorted(networks)))):
+            for net in cloud.select("networks", "networks", conn.network.networks, match={"id": sorted(networks)}):
                 networks[net.id] = net.name
             for port in refs["port"].values():
                 if port:
                     port["network_name"] = networks.get(port["network_id"])
         for disk in desired.get("disks") or []:
             if disk.get("volume"):
-                found = cloud.find_one("volume", disk["volume"], conn.block_storage.volumes,
-                                       get_fn=conn.block_storage.get_volume)
+                found = cloud.find_one("volume", disk["volume"], self._volumes,
+                                       get_fn=conn.block_storage.get_volume, listing="volumes")
                 refs["volume"][disk["volume"]] = {
                     "id": found.id, "name": found.name, "size": (found.size or 0) * 1024 ** 3,
                     "multiattach": bool(found.is_multiattach),
@@ -117,10 +132,15 @@ class InstanceDriver(Driver):
                 } if found else None
         for ref in desired.get("security_groups") or []:
             found = cloud.find_one("security group", ref, conn.network.security_groups,
-                                   get_fn=conn.network.get_security_group, project_id=cloud.project_id)
+                                   get_fn=conn.network.get_security_group, listing="security_groups",
+                                   project_id=cloud.project_id)
             refs["security_group"][ref] = {"id": found.id, "name": found.name} if found else None
         if desired.get("key_name"):
-            found = cloud.call("keypair", conn.compute.get_keypair, desired["key_name"], missing_ok=True)
+            if cloud.batching:
+                found = ([k for k in cloud.listing("keypairs", "keypairs", conn.compute.keypairs)
+                          if k.name == desired["key_name"]] or [None])[0]
+            else:
+                found = cloud.call("keypair", conn.compute.get_keypair, desired["key_name"], missing_ok=True)
             refs["keypair"][desired["key_name"]] = {"name": found.name} if found else None
         if desired.get("server_group"):
             ref = desired["server_group"]
@@ -132,7 +152,7 @@ class InstanceDriver(Driver):
                                          "members": list(groups[0].member_ids or [])} if groups else None
         if desired.get("recreate") and current is not None and not desired.get("flavor") \
                 and desired.get("vcpus") is None and desired.get("memory") is None:
-            found = cloud.find_one("flavor", current["flavor"], lambda **q: conn.compute.flavors(details=True))
+            found = cloud.find_one("flavor", current["flavor"], self._flavors, listing="flavors")
             refs["flavor"][current["flavor"]] = _flavor(found) if found else None
         return refs, flavors
 
@@ -141,19 +161,25 @@ class InstanceDriver(Driver):
         without them the reads are per server (ports by device, names of what they point to)."""
         cloud, conn = self.cloud, self.conn
         if ports is None:
-            ports = cloud.call("ports", lambda: list(conn.network.ports(device_id=server.id)))
+            ports = cloud.select("ports", "ports", conn.network.ports, match={"device_id": server.id})
         if networks is None:
             ids = sorted(set(p.network_id for p in ports))
-            networks = dict((n.id, n.name) for n in cloud.call(
-                "networks", lambda: list(conn.network.networks(id=ids)))) if ids else {}
+            networks = dict((n.id, n.name) for n in cloud.select(
+                "networks", "networks", conn.network.networks, match={"id": ids})) if ids else {}
         sg_ids = sorted(set(sg for p in ports for sg in p.security_group_ids or []))
         if sgs is None:
-            sgs = dict((s.id, s.name) for s in cloud.call(
-                "security groups", lambda: list(conn.network.security_groups(id=sg_ids)))) if sg_ids else {}
+            sgs = dict((s.id, s.name) for s in cloud.select(
+                "security groups", "security_groups", conn.network.security_groups,
+                match={"id": sg_ids})) if sg_ids else {}
         attached = list(_get(server, "attached_volumes", []) or [])
         if volumes is None and attached:
             volumes = {}
+            if cloud.batching:
+                wanted = set(_get(item, "id") for item in attached)
+                volumes = dict((v.id, v) for v in cloud.listing("volumes", "volumes", self._volumes) if v.id in wanted)
             for item in attached:
+                if _get(item, "id") in volumes:
+                    continue
                 vol = cloud.call("volume", conn.block_storage.get_volume, _get(item, "id"), missing_ok=True)
                 if vol is not None:
                     volumes[vol.id] = vol
@@ -161,6 +187,9 @@ class InstanceDriver(Driver):
         metadata = dict(_get(server, "metadata", {}) or {})
         image = _get(server, "image")
         image_id = _get(image, "id") if image else None
+        if image_id and image_name is None and cloud.batching:
+            image_name = ([i.name for i in cloud.listing("images", "images", conn.image.images) if i.id == image_id]
+                          or [None])[0]
         if image_id and image_name is None:
             found = cloud.call("image", conn.image.get_image, image_id, missing_ok=True)
             image_name = found.name if found is not None else None
@@ -213,25 +242,25 @@ class InstanceDriver(Driver):
         """Every server of the project (or those named), from one detailed list plus one list each
         of ports, networks, security groups and volumes (not a read per server)."""
         cloud, conn = self.cloud, self.conn
-        servers = cloud.call("servers", lambda: list(conn.compute.servers(details=True)))
+        servers = cloud.listing("servers", "servers", self._servers)
         if names:
             servers = [s for s in servers if s.name in names or s.id in names]
         if not servers:
             return []
         ids = set(s.id for s in servers)
-        ports = [p for p in cloud.call("ports", lambda: list(conn.network.ports(project_id=cloud.project_id)))
+        ports = [p for p in cloud.listing("ports", "ports", conn.network.ports, project_id=cloud.project_id)
                  if p.device_id in ids]
         net_ids = sorted(set(p.network_id for p in ports))
-        networks = dict((n.id, n.name) for n in cloud.call(
-            "networks", lambda: list(conn.network.networks(id=net_ids)))) if net_ids else {}
-        sgs = dict((s.id, s.name) for s in cloud.call("security groups", lambda: list(conn.network.security_groups())))
+        networks = dict((n.id, n.name) for n in cloud.select(
+            "networks", "networks", conn.network.networks, match={"id": net_ids})) if net_ids else {}
+        sgs = dict((s.id, s.name) for s in cloud.listing("security groups", "security_groups", conn.network.security_groups))
         volumes = {}
         if any(_get(s, "attached_volumes") for s in servers):
-            volumes = dict((v.id, v) for v in cloud.call("volumes", lambda: list(conn.block_storage.volumes(details=True))))
+            volumes = dict((v.id, v) for v in cloud.listing("volumes", "volumes", self._volumes))
         image_ids = sorted(set(_get(_get(s, "image"), "id") for s in servers if _get(s, "image")))
         image_names = {}
         if image_ids:
-            image_names = dict((i.id, i.name) for i in cloud.call("images", lambda: list(conn.image.images()))
+            image_names = dict((i.id, i.name) for i in cloud.listing("images", "images", conn.image.images)
                                if i.id in image_ids)
         result = []
         for server in sorted(servers, key=lambda s: (s.name, s.id)):
@@ -457,6 +486,7 @@ class InstanceDriver(Driver):
         if "tags" in paths:
             tags = list(desired["tags"]) + ([OWNER_TAG] if current["managed"] else [])
             server = cloud.call("server", conn.compute.get_server, server_id)
+            tags += stack_tags(_get(server, "tags", []))  # a stack's mark stays
             cloud.call("server tags", server.set_tags, conn.compute, sorted(set(tags)))
         if "security_groups" in paths:
             want = [s["id"] for s in res["security_groups"]]

@@ -33,8 +33,15 @@ class KeypairDriver(RawRequests, Driver):
         self.cloud = cloud
         self.api = cloud.conn.compute
 
+    def _raw_list(self, **_query):
+        resp = self._request("list keypairs", "get", "/os-keypairs")
+        return [k["keypair"] for k in resp.json().get("keypairs") or []]
+
     def _get(self, name):
         from urllib.parse import quote
+        if self.cloud.batching:
+            found = [k for k in self.cloud.listing("keypairs", "keypairs_raw", self._raw_list) if k.get("name") == name]
+            return keypair_state(found[0]) if found else None
         resp = self._request("keypair %s" % name, "get", "/os-keypairs/%s" % quote(name, safe=""), missing_ok=True)
         return keypair_state(resp.json()["keypair"]) if resp is not None else None
 
@@ -69,8 +76,7 @@ class KeypairDriver(RawRequests, Driver):
         return {}
 
     def list(self, names=None, **_filters):
-        resp = self._request("list keypairs", "get", "/os-keypairs")
-        items = [keypair_state(k["keypair"]) for k in resp.json().get("keypairs") or []]
+        items = [keypair_state(k) for k in self.cloud.listing("keypairs", "keypairs_raw", self._raw_list)]
         if names:
             items = [k for k in items if k["name"] in names]
         return sorted(items, key=lambda k: k["name"])

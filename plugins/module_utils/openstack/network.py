@@ -68,7 +68,8 @@ class NetworkDriver(Driver):
 
     # ---- reading ---------------------------------------------------------------------
     def _find(self, name):
-        return self.cloud.find_one("network", name, self.net.networks, project_id=self.cloud.project_id)
+        return self.cloud.find_one("network", name, self.net.networks, listing="networks",
+                                   project_id=self.cloud.project_id)
 
     def observe(self, name, desired=None):
         # The re-read after apply gets no spec: it reads what the first read did (the router).
@@ -80,18 +81,20 @@ class NetworkDriver(Driver):
         router_spec = desired.get("router")
         if router_spec and router_spec.get("external_network"):
             ext = self.cloud.find_one("external network", router_spec["external_network"], self.net.networks,
-                                      get_fn=self.net.get_network)
+                                      get_fn=self.net.get_network, listing="networks")
             if ext is not None:
                 world.external_network = {"id": ext.id, "name": ext.name, "external": bool(ext.is_router_external)}
         if net is None:
             return world
-        subnets = list(self.cloud.call("subnets of network %s" % name, self.net.subnets, network_id=net.id))
-        ports = [_port(p) for p in self.cloud.call("ports of network %s" % name, self.net.ports, network_id=net.id)]
+        subnets = self.cloud.select("subnets of network %s" % name, "subnets", self.net.subnets,
+                                    match={"network_id": net.id})
+        ports = [_port(p) for p in self.cloud.select("ports of network %s" % name, "ports", self.net.ports,
+                                                     match={"network_id": net.id})]
         world.ports = ports
         router_ids = set(p["device_id"] for p in ports if p["device_owner"] in ROUTER_INTERFACE_OWNERS)
         routers = []
         if router_ids or router_spec:
-            routers = list(self.cloud.call("routers", self.net.routers, project_id=self.cloud.project_id))
+            routers = self.cloud.listing("routers", "routers", self.net.routers, project_id=self.cloud.project_id)
         names = dict((s.id, s.name or s.cidr) for s in subnets)
         for router in routers:
             if router.id not in router_ids:
@@ -164,7 +167,7 @@ class NetworkDriver(Driver):
                 net = self.cloud.call("update network %s" % plan.name, self.net.update_network, net, retry=True,
                                       **attrs)
             if "tags" in ops["network"]:
-                tags = owner_tags(ops["network"]["tags"], managed)
+                tags = owner_tags(ops["network"]["tags"], managed, current=_tags(net))
                 self.cloud.call("tag network %s" % plan.name, self.net.set_tags, net, tags, retry=True)
         subnet_ids = dict((subnet_key(s), s.get("id")) for s in (plan.before or {}).get("subnets") or [])
         router_ops = ops.get("router")

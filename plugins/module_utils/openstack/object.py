@@ -17,6 +17,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import D
 from ansible_collections.converge.virt.plugins.module_utils.openstack.common import RawRequests
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import (
     OWNER_KEY,
+    STACK_KEY,
     ObjectWorld,
     user_metadata,
 )
@@ -177,6 +178,12 @@ class ObjectDriver(_Swift):
         headers = dict(("X-Object-Meta-%s" % k, v) for k, v in after["metadata"].items())
         if plan.before is None or desired.get("managed"):
             headers["X-Object-Meta-%s" % OWNER_KEY] = "true"
+        if plan.before is not None:
+            # The whole metadata is replaced: a stack's mark on the object is read and sent again.
+            resp = self._request(what, "head", url, missing_ok=True)
+            stack = _meta(resp.headers, "X-Object-Meta-").get(STACK_KEY) if resp is not None else None
+            if stack:
+                headers["X-Object-Meta-%s" % STACK_KEY] = stack
         if after.get("content_type"):
             headers["Content-Type"] = after["content_type"]
         if not desired.get("upload"):

@@ -50,8 +50,8 @@ class SecurityGroupDriver(Driver):
         self._groups = []
 
     def _read_groups(self):
-        self._groups = list(self.cloud.call("security groups", self.net.security_groups,
-                                            project_id=self.cloud.project_id))
+        self._groups = self.cloud.listing("security groups", "security_groups", self.net.security_groups,
+                                          project_id=self.cloud.project_id)
         return self._groups
 
     def _names(self):
@@ -77,8 +77,12 @@ class SecurityGroupDriver(Driver):
                                             missing_ok=True)
                 world.remote_groups[ref] = found.name if found is not None else None
         if group is not None and (desired or {}).get("state") == "absent":
-            ports = self.cloud.call("ports using security group %s" % name, self.net.ports,
-                                    security_groups=[group.id])
+            if self.cloud.batching:
+                ports = [p for p in self.cloud.listing("ports", "ports", self.net.ports)
+                         if group.id in (p.security_group_ids or [])]
+            else:
+                ports = self.cloud.call("ports using security group %s" % name, self.net.ports,
+                                        security_groups=[group.id])
             world.ports = ["%s (%s)" % (p.id, p.device_owner or "unattached") for p in ports]
         return world
 
@@ -108,7 +112,7 @@ class SecurityGroupDriver(Driver):
                 self.cloud.call("update security group %s" % plan.name, self.net.update_security_group, group,
                                 description=after["description"])
             if "tags" in paths:
-                tags = owner_tags(after["tags"], OWNER_TAG in (group.tags or []))
+                tags = owner_tags(after["tags"], OWNER_TAG in (group.tags or []), current=group.tags)
                 self.cloud.call("tag security group %s" % plan.name, self.net.set_tags, group, tags)
             if not any(p.startswith("rules[") for p in paths):
                 return {}

@@ -65,9 +65,12 @@ class VolumeDriver(BlockStorageDriver):
     def _list_volumes(self, **query):
         return self.bs.volumes(details=True, **query)
 
+    def _list_snapshots(self, **query):
+        return self.bs.snapshots(details=True, **query)
+
     def find(self, ref):
         """The openstacksdk Volume ``ref`` (ID or name) names in the project, or None."""
-        return self.cloud.find_one("volume", ref, self._list_volumes, self.bs.get_volume)
+        return self.cloud.find_one("volume", ref, self._list_volumes, self.bs.get_volume, listing="volumes")
 
     def observe(self, name, desired=None):
         desired = desired or {}
@@ -75,21 +78,20 @@ class VolumeDriver(BlockStorageDriver):
         world = OsVolumeWorld(current=volume_state(vol) if vol is not None else None)
         if desired.get("state", "present") == "absent" or desired.get("recreate"):
             if vol is not None:
-                world.snapshots = [{"id": s.id, "name": s.name} for s in self.cloud.call(
-                    "list the snapshots of volume %s" % name,
-                    lambda: list(self.bs.snapshots(details=False, volume_id=vol.id)))
-                    if s.volume_id == vol.id]
+                world.snapshots = [{"id": s.id, "name": s.name} for s in self.cloud.select(
+                    "list the snapshots of volume %s" % name, "snapshots", self._list_snapshots,
+                    match={"volume_id": vol.id})]
             if desired.get("state") == "absent":
                 return world
         if desired.get("image") is not None:
             image = self.cloud.require_one("image", desired["image"], self.cloud.conn.image.images,
-                                           self.cloud.conn.image.get_image, field="image")
+                                           self.cloud.conn.image.get_image, field="image", listing="images")
             world.image = {"id": image.id, "name": image.name, "size": image.size or 0,
                            "min_disk": image.min_disk or 0, "status": image.status}
         if desired.get("snapshot") is not None:
             snap = self.cloud.require_one(
                 "volume snapshot", desired["snapshot"],
-                lambda **q: self.bs.snapshots(details=True, **q), self.bs.get_snapshot, field="snapshot")
+                self._list_snapshots, self.bs.get_snapshot, field="snapshot", listing="snapshots")
             source = self.cloud.call("read volume %s" % snap.volume_id, self.bs.get_volume, snap.volume_id,
                                      missing_ok=True)
             world.snapshot = {"id": snap.id, "name": snap.name, "size": snap.size,
@@ -100,7 +102,7 @@ class VolumeDriver(BlockStorageDriver):
             # extra specs); the list of types a project sees is short, so it is read whole.
             vtype = self.cloud.require_one("volume type", desired["volume_type"],
                                            lambda **q: self.bs.types(), self.bs.get_type,
-                                           field="volume_type")
+                                           field="volume_type", listing="volume_types")
             world.volume_type = {"id": vtype.id, "name": vtype.name}
         zone = desired.get("availability_zone")
         if zone is not None and (world.current is None or world.current.get("availability_zone") != zone):

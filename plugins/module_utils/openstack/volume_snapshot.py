@@ -44,12 +44,12 @@ class VolumeSnapshotDriver(BlockStorageDriver):
 
     def observe(self, name, desired=None):
         desired = desired or {}
-        snap = self.cloud.find_one("volume snapshot", name, self._list, self.bs.get_snapshot)
+        snap = self.cloud.find_one("volume snapshot", name, self._list, self.bs.get_snapshot, listing="snapshots")
         world = OsVolumeSnapshotWorld(current=snapshot_state(snap) if snap is not None else None)
         if desired.get("state", "present") == "present" and desired.get("volume") is not None:
             vol = self.cloud.require_one("volume", desired["volume"],
                                          lambda **q: self.bs.volumes(details=True, **q),
-                                         self.bs.get_volume, field="volume")
+                                         self.bs.get_volume, field="volume", listing="volumes")
             world.volume = {"id": vol.id, "name": vol.name, "status": vol.status,
                             "capacity": (vol.size or 0) * GIB,
                             "attachments": [a.get("server_id") for a in vol.attachments or []]}

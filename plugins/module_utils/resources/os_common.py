@@ -6,7 +6,9 @@
 * The owner marks: the tag ``OWNER_TAG`` (Neutron, Nova, Keystone, Glance) and the metadata key
   ``OWNER_METADATA_KEY`` (Cinder) the collection puts on what it creates.  They are the values of
   ``openstack.cloud``; repeated here because planners never import a backend module.
-* Hiding the owner mark from what the user sees, and putting it back when tags are written.
+* The stack marks: the tag ``cvstack:<stack>`` and the metadata key ``STACK_METADATA_KEY`` (value:
+  the stack's name) that say which ``converge.virt.stack`` owns a resource (``openstack/ownership.py``).
+* Hiding the owner and stack marks from what the user sees, and keeping them when tags are written.
 * Checking a spec's metadata, its references (names or IDs), its wait timeout, and an external
   network it names.
 """
@@ -17,22 +19,53 @@ from ansible_collections.converge.virt.plugins.module_utils.engine import valida
 
 OWNER_TAG = "converge-virt"
 OWNER_METADATA_KEY = "converge_virt_managed"
+# A tag valid for Neutron, Nova (at most 60 characters, no "/" or ","), Glance and Keystone: the
+# prefix and a stack name ([A-Za-z0-9_.-]{1,40}).
+STACK_TAG_PREFIX = "cvstack:"
+STACK_METADATA_KEY = "converge_virt_stack"
+
+
+# ---- stack marks -------------------------------------------------------------------------------
+def stack_tag(stack):
+    """The tag that marks a resource as owned by ``stack``."""
+    return STACK_TAG_PREFIX + stack
+
+
+def is_stack_tag(tag):
+    return str(tag).startswith(STACK_TAG_PREFIX)
+
+
+def stack_of_tags(tags):
+    """The stack a tag list marks as owner, or None (the first in sorted order if there are several)."""
+    marks = sorted(str(t)[len(STACK_TAG_PREFIX):] for t in (tags or []) if is_stack_tag(t))
+    return marks[0] if marks else None
+
+
+def stack_tags(tags):
+    """The stack marks among ``tags`` (kept when a module rewrites the tags)."""
+    return [t for t in (tags or []) if is_stack_tag(t)]
+
+
+def _hidden_tag(tag):
+    return tag == OWNER_TAG or is_stack_tag(tag)
 
 
 # ---- owner tag ---------------------------------------------------------------------------------
 def user_tags(tags):
-    """The user's tags, sorted: the owner tag hidden."""
-    return sorted(t for t in (tags or []) if t != OWNER_TAG)
+    """The user's tags, sorted: the owner tag and stack marks hidden."""
+    return sorted(t for t in (tags or []) if not _hidden_tag(t))
 
 
 def desired_tags(tags):
-    """The spec's tags as the planners compare them: strings, sorted, once each, without the owner tag."""
-    return sorted(set(str(t) for t in tags if str(t) != OWNER_TAG))
+    """The spec's tags as the planners compare them: strings, sorted, once each, without the owner tag
+    and stack marks."""
+    return sorted(set(str(t) for t in tags if not _hidden_tag(str(t))))
 
 
-def owner_tags(tags, managed=True):
-    """The tag list to write: the user's ``tags``, after the owner tag when the resource is ``managed``."""
-    return ([OWNER_TAG] if managed else []) + list(tags or [])
+def owner_tags(tags, managed=True, current=None):
+    """The tag list to write: the user's ``tags``, after the owner tag when the resource is ``managed``
+    and the stack marks among the ``current`` tags (a mark is never removed by a module)."""
+    return ([OWNER_TAG] if managed else []) + stack_tags(current) + list(tags or [])
 
 
 # ---- owner metadata key ------------------------------------------------------------------------
@@ -44,8 +77,8 @@ def metadata_value(value):
 
 
 def user_metadata(metadata):
-    """The user's part of a resource's metadata (the owner key hidden)."""
-    return dict((k, v) for k, v in (metadata or {}).items() if k != OWNER_METADATA_KEY)
+    """The user's part of a resource's metadata (the owner key and the stack mark hidden)."""
+    return dict((k, v) for k, v in (metadata or {}).items() if k not in (OWNER_METADATA_KEY, STACK_METADATA_KEY))
 
 
 def metadata_managed(metadata):
@@ -71,9 +104,10 @@ def spec_metadata(metadata, problems, things, max_key_length=None):
         problems.add("metadata", "must be a dictionary of strings")
         return None
     metadata = dict((str(k), metadata_value(v)) for k, v in metadata.items())
-    if OWNER_METADATA_KEY in metadata:
-        problems.add("metadata", "the key %s is reserved: the collection marks the %s "
-                                 "it creates with it" % (OWNER_METADATA_KEY, things))
+    for reserved in (OWNER_METADATA_KEY, STACK_METADATA_KEY):
+        if reserved in metadata:
+            problems.add("metadata", "the key %s is reserved: the collection marks the %s "
+                                     "it creates with it" % (reserved, things))
     if max_key_length is not None:
         for key in metadata:
             if not key or len(key) > max_key_length:

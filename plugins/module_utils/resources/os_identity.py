@@ -31,7 +31,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, SECRET_MASK, UPDATE,
     Change, Field, KeyedList, Plan, compare, merge,
 )
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, STACK_TAG_PREFIX, is_stack_tag
 
 DEFAULT_DOMAIN = "default"   # Keystone's default domain: ID "default", name "Default"
 UPDATE_PASSWORD = ("on_create", "always")
@@ -155,6 +155,9 @@ class OsProjectPlanner(_IdentityPlanner):
                     problems.add("tags", "%r: Keystone tags are 1 to 255 characters without '/' or ','" % tag)
             if OWNER_TAG in tags:
                 problems.add("tags", "%r is the collection's owner tag; it is managed by the module" % OWNER_TAG)
+            for tag in tags:
+                if is_stack_tag(tag):
+                    problems.add("tags", "%r: tags starting with %s mark what a stack owns" % (tag, STACK_TAG_PREFIX))
             tags = sorted(set(tags))
         desired["tags"] = tags
         desired["force"] = bool(params.get("force"))

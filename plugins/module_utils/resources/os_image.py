@@ -37,7 +37,7 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.image impo
     wanted_digest,
 )
 from ansible_collections.converge.virt.plugins.module_utils.resources.os_object import mapping_changes
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, STACK_TAG_PREFIX, is_stack_tag
 
 KIND = "image"
 VISIBILITIES = ("private", "shared", "community", "public")
@@ -156,6 +156,8 @@ class OsImagePlanner(Planner):
             elif text == OWNER_TAG:
                 problems.add("tags", "%r is the collection's own tag (set on every image it creates); "
                                      "leave it out" % OWNER_TAG)
+            elif is_stack_tag(text):
+                problems.add("tags", "%r: tags starting with %s mark what a stack owns" % (text, STACK_TAG_PREFIX))
             elif text not in tags:
                 tags.append(text)
         return sorted(tags)

@@ -37,7 +37,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, RESTART, UPDATE,
     Change, Field, Plan,
 )
-from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG
+from ansible_collections.converge.virt.plugins.module_utils.resources.os_common import OWNER_TAG, STACK_TAG_PREFIX, is_stack_tag
 
 KIND = "instance"
 STATES = ("running", "stopped", "paused", "absent")
@@ -225,6 +225,8 @@ class OsInstancePlanner(Planner):
             tag = str(tag)
             if tag == OWNER_TAG:
                 problems.add("tags[%d]" % index, "%s is the collection's own tag (see managed)" % OWNER_TAG)
+            elif is_stack_tag(tag):
+                problems.add("tags[%d]" % index, "%r: tags starting with %s mark what a stack owns" % (tag, STACK_TAG_PREFIX))
             elif not tag or len(tag) > 60 or "/" in tag or "," in tag:
                 problems.add("tags[%d]" % index, "%r: a Nova tag is 1-60 characters without '/' or ','" % tag)
             else:

@@ -24,6 +24,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
 )
 
 OWNER_KEY = "converge-virt-managed"  # OWNER_METADATA_KEY with Swift's '-' (it drops '_' headers)
+STACK_KEY = "converge-virt-stack"  # the stack that owns the container or object (openstack/ownership.py)
 PUBLIC_READ_ACL = ".r:*,.rlistings"
 _META_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}\Z")
 
@@ -39,7 +40,7 @@ OBJECT_SCHEMA = {
 
 def user_metadata(metadata):
     """Metadata as the user sees it: without the owner marker."""
-    return dict((k, v) for k, v in (metadata or {}).items() if k not in (OWNER_KEY, "converge_virt_managed"))
+    return dict((k, v) for k, v in (metadata or {}).items() if k not in (OWNER_KEY, STACK_KEY, "converge_virt_managed"))
 
 
 def normalize_metadata(value, field, problems):
@@ -56,7 +57,7 @@ def normalize_metadata(value, field, problems):
                                 "names); use '-'" % (key,))
         elif not _META_KEY.match(text):
             problems.add(field, "%r is not a metadata key (letters, digits and '-', at most 128)" % (key,))
-        elif text in (OWNER_KEY,):
+        elif text in (OWNER_KEY, STACK_KEY):
             problems.add(field, "%r is the collection's own marker; leave it out" % (key,))
         elif val is None or isinstance(val, (dict, list)):
             problems.add(field, "%r: a value is a string, number or boolean" % (key,))
