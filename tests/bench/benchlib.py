@@ -3,8 +3,10 @@ collection's own helpers (sizes) imported from the collections root given on the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -44,6 +46,31 @@ def collection_validate(collections_root):
         sys.path.insert(0, collections_root)
     from ansible_collections.converge.virt.plugins.module_utils.engine import validate
     return validate
+
+
+def cached_venv(prefix, packages, python=None):
+    """A venv with ``packages`` (pinned requirement strings) under the cache directory
+    (``$CONVERGE_VIRT_CACHE`` or ``~/.cache/converge-virt``), made once per set of pins and Python
+    version; returns (path, seconds spent making it, 0 when cached).  A failed install leaves
+    nothing behind."""
+    pins = "%s %s" % (" ".join(packages), sys.version_info[:2])
+    cache = os.environ.get("CONVERGE_VIRT_CACHE") or os.path.expanduser("~/.cache/converge-virt")
+    venv = os.path.join(cache, "%s-%s" % (prefix, hashlib.sha256(pins.encode()).hexdigest()[:12]))
+    marker = os.path.join(venv, ".complete")
+    if os.path.exists(marker):
+        return venv, 0.0
+    start = time.monotonic()
+    shutil.rmtree(venv, ignore_errors=True)
+    try:
+        subprocess.run([python or sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check"]
+                       + list(packages), check=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(venv, ignore_errors=True)
+        raise
+    with open(marker, "w") as handle:
+        handle.write(pins + "\n")
+    return venv, time.monotonic() - start
 
 
 _EVENT_LOOP = []

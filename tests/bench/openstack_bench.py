@@ -41,7 +41,6 @@ converge.virt (modules or stack) no-op run changes anything.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import shutil
@@ -53,7 +52,7 @@ import types
 
 import openstack
 
-from benchlib import run_playbook
+from benchlib import cached_venv, run_playbook
 
 ANSIBLE_PIN = "ansible==14.5.0"          # ships openstack.cloud
 OPENSTACKSDK_PIN = "openstacksdk==4.22.0"
@@ -234,20 +233,7 @@ def connect(args, cloud):
 # ---- setup -------------------------------------------------------------------------------------
 def openstack_cloud_venv(python):
     """The cached venv with the pinned ansible package (openstack.cloud) and openstacksdk."""
-    pins = "%s %s %s" % (ANSIBLE_PIN, OPENSTACKSDK_PIN, sys.version_info[:2])
-    cache = os.environ.get("CONVERGE_VIRT_CACHE") or os.path.expanduser("~/.cache/converge-virt")
-    venv = os.path.join(cache, "bench-openstack-cloud-" + hashlib.sha256(pins.encode()).hexdigest()[:12])
-    marker = os.path.join(venv, ".complete")
-    if os.path.exists(marker):
-        return venv, 0.0
-    start = time.monotonic()
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([python, "-m", "venv", venv], check=True)
-    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
-                    ANSIBLE_PIN, OPENSTACKSDK_PIN], check=True)
-    with open(marker, "w") as handle:
-        handle.write(pins + "\n")
-    return venv, time.monotonic() - start
+    return cached_venv("bench-openstack-cloud", [ANSIBLE_PIN, OPENSTACKSDK_PIN], python)
 
 
 def raise_quotas(admin, project_id):

@@ -33,7 +33,6 @@ when the converge.virt no-op run (or its --check run) reports a change.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -46,7 +45,7 @@ import types
 
 import libvirt
 
-from benchlib import LifecycleEvents, run_playbook_output
+from benchlib import LifecycleEvents, cached_venv, run_playbook_output
 from openstack_bench import openstack_cloud_venv
 
 URI = "qemu:///system"
@@ -238,20 +237,7 @@ def libvirt_modules_venv():
     """The cached venv whose Python runs community.libvirt's modules: libvirt-python and lxml."""
     with open(os.path.join(ROOT, "tests", "requirements", "common.txt")) as handle:
         libvirt_pin = re.search(r"^libvirt-python==\S+", handle.read(), re.M).group(0)
-    pins = "%s %s %s" % (libvirt_pin, LXML_PIN, sys.version_info[:2])
-    cache = os.environ.get("CONVERGE_VIRT_CACHE") or os.path.expanduser("~/.cache/converge-virt")
-    venv = os.path.join(cache, "bench-libvirt-modules-" + hashlib.sha256(pins.encode()).hexdigest()[:12])
-    marker = os.path.join(venv, ".complete")
-    if os.path.exists(marker):
-        return venv, 0.0
-    start = time.monotonic()
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
-                    libvirt_pin, LXML_PIN], check=True)
-    with open(marker, "w") as handle:
-        handle.write(pins + "\n")
-    return venv, time.monotonic() - start
+    return cached_venv("bench-libvirt-modules", [libvirt_pin, LXML_PIN])
 
 
 def site_packages(venv):
