@@ -172,7 +172,11 @@ def _parse_one(index, kind, raw, backend_name):
     if problems:
         return None, problems, ()
     validator = ArgumentSpecValidator(spec.ARGUMENT_SPEC, **spec.MODULE_KWARGS)
-    result = validator.validate(params)
+    try:
+        result = validator.validate(params)
+    except (TypeError, AttributeError) as err:  # ansible-core's validator trips over e.g. a bool given for a dict
+        return None, [(label, "an option has a value of the wrong type (a dictionary expected where something "
+                              "else was given?): %s" % err)], ()
     secrets = set(getattr(result, "_no_log_values", ()) or ())
     for message in result.error_messages:
         problems.append((label, message))

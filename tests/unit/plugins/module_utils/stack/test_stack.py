@@ -57,6 +57,7 @@ def test_parse_reports_every_problem_at_once():
             {"kind": "network", "name": "n2"},
             {"kind": "network", "name": "n3", "subnets": [{"cidr": "10.0.0.0/24"}]},
             "not a dict",
+            {"kind": "network", "name": "n4", "ipv4": {"dhcp": False}},
         ])
     found = problems_of(excinfo)
     assert "must be one of" in found["resources[0].kind"]
@@ -67,6 +68,7 @@ def test_parse_reports_every_problem_at_once():
     assert "declared twice" in found["resources[6] (network/n2)"]
     assert "openstack backend" in found["resources[7] (network n3).subnets"]
     assert "must be a dictionary" in found["resources[8]"]
+    assert "wrong type" in found["resources[9] (network n4)"]
 
 
 def test_parse_collects_secrets_for_masking():
