@@ -18,8 +18,6 @@ import sys
 import tempfile
 import time
 
-import libvirt
-
 from benchlib import LifecycleEvents, run_playbook
 
 URI = "qemu:///system"
