@@ -113,7 +113,8 @@ class StackRun(object):
             else:
                 doomed = [i for i in owned if self.options["prune"] and key_of(*i) not in by_key]
             deleted = []
-            for ident in sorted(doomed, key=self._delete_rank):
+            declared = self.graph.order()
+            for ident in sorted(doomed, key=lambda i: self._delete_rank(i, declared)):
                 entry = self._plan_delete(ident, deleted, problems)
                 if entry is not None:
                     self.entries.append(entry)
@@ -122,10 +123,11 @@ class StackRun(object):
             raise InvalidSpec(problems)
         return self.entries
 
-    def _delete_rank(self, ident):
+    @staticmethod
+    def _delete_rank(ident, declared):
+        """Sort key of a deletion; ``declared``: the declared keys in dependency order."""
         kind = ident[0]
         rank = DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
-        declared = self.graph.order()
         key = key_of(*ident)
         # Declared resources go users first (reverse dependency order), the others by kind.
         position = len(declared) - declared.index(key) if key in declared else 0
