@@ -84,7 +84,8 @@ def test_stack_name_rules():
     document.check_stack_name("no/slash", problems)
     document.check_stack_name("x" * 41, problems)
     document.check_stack_name(None, problems)
-    assert len(problems) == 3
+    document.check_stack_name("..", problems)
+    assert len(problems) == 4
 
 
 def test_floating_ip_is_named_by_address_or_server():
