@@ -42,7 +42,7 @@ import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
     BackendError, ConvergeError, InvalidSpec, NotFound,
@@ -113,6 +113,12 @@ def hypervisor_slug(uri):
     if parts.port:
         host = "%s:%d" % (host, parts.port)
     canonical = "%s://%s%s" % (driver, host, parts.path.rstrip("/") or "/")
+    # A daemon reached through its own socket is another hypervisor on the same machine (one
+    # libvirtd per namespace, or per user): the socket names it.
+    socket = dict(parse_qsl(parts.query)).get("socket")
+    if socket:
+        canonical += "?socket=" + socket
+        host = host or os.path.basename(os.path.dirname(socket.rstrip("/"))) or "socket"
     readable = re.sub(r"[^A-Za-z0-9.-]+", "_", "%s_%s_%s" % (driver, host, parts.path)).strip("_")
     readable = re.sub(r"_+", "_", readable)[:60] or "default"
     return "%s-%s" % (readable, hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8])

@@ -45,12 +45,16 @@ def test_uris_of_one_hypervisor_share_a_directory(one, other):
     ("qemu+ssh://a/system", "qemu+ssh://b/system"),
     ("qemu+ssh://a/system", "qemu+ssh://a:2222/system"),
     ("qemu:///system", "test:///system"),
+    # one libvirtd per namespace on one machine, each reached by its own socket
+    ("qemu+unix:///system?socket=/var/tmp/h/hv1/libvirt-sock", "qemu+unix:///system?socket=/var/tmp/h/hv2/libvirt-sock"),
+    ("qemu:///system", "qemu+unix:///system?socket=/var/tmp/h/hv1/libvirt-sock"),
 ])
 def test_different_hypervisors_get_different_directories(one, other):
     assert hypervisor_slug(one) != hypervisor_slug(other)
 
 
-@pytest.mark.parametrize("uri", ["qemu:///system", "qemu+ssh://root@h.example:22/system?no_verify=1", "", "test:///default"])
+@pytest.mark.parametrize("uri", ["qemu:///system", "qemu+ssh://root@h.example:22/system?no_verify=1", "", "test:///default",
+                                 "qemu+unix:///system?socket=/var/tmp/h/hv1/libvirt-sock"])
 def test_slug_is_one_safe_path_component(uri):
     slug = hypervisor_slug(uri)
     assert slug and "/" not in slug and not slug.startswith(".")
