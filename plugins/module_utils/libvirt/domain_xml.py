@@ -9,6 +9,11 @@ spec describes: libvirt's own additions (MACs it generated, PCI addresses, the U
 controllers, USB tablets, memballoon, aliases) never appear in the state, so they never count as
 changes.  Editing starts from the current definition and replaces only what the spec sets,
 carrying over each device's ``<address>`` so guests keep their PCI layout.
+
+Xen (domain type ``xen``, libvirt's libxl driver) gets its own shapes: ``<os>`` per guest mode
+(``pv``: a kernel or a bootloader such as pygrub, ``pvh``: a kernel, ``hvm``: hvmloader or OVMF),
+disks by path (libxl cannot resolve ``type="volume"`` sources: the pool and volume are remembered
+in the metadata instead), ``xen`` bus targets (xvda…), the PV console, no virtio devices.
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ AGENT_CHANNEL = "org.qemu.guest_agent.0"
 # buses take the other units.
 CDROM_TARGET = {"sata": "sde", "ide": "hdc"}
 SEED_TARGET = {"sata": "sdf", "ide": "hdd"}
+# Xen: an HVM guest's drives sit on its emulated IDE controller; a PV/PVH guest has no emulated
+# controller, so they are (read-only, removable) xen block devices at the end of the xvd range.
+XEN_CDROM_TARGET = {"ide": "hdc", "xen": "xvdy"}
+XEN_SEED_TARGET = {"ide": "hdd", "xen": "xvdz"}
+XEN_MACHINE = {"pv": "xenpv", "pvh": "xenpvh", "hvm": "xenfv"}
+XEN_OS_TYPE = {"pv": "linux", "pvh": "xenpvh", "hvm": "hvm"}
+HVMLOADER = "/usr/lib/xen/boot/hvmloader"
+XEN_OVMF = "/usr/lib/xen/boot/ovmf.bin"
 _KIB = 1024
 
 
@@ -37,14 +50,56 @@ def q(tag):
     return "{%s}%s" % (NS, tag)
 
 
-def cdrom_bus(machine):
-    """The bus a CD-ROM sits on: SATA on q35, IDE on the i440fx ``pc`` machines."""
+def cdrom_bus(machine, xen_mode=None):
+    """The bus a CD-ROM sits on: SATA on q35, IDE on the i440fx ``pc`` machines; on Xen IDE for
+    HVM guests and the xen bus for PV/PVH guests."""
+    if xen_mode:
+        return "ide" if xen_mode == "hvm" else "xen"
     return "ide" if machine and (machine == "pc" or machine.startswith("pc-i440fx")) else "sata"
 
 
+def drive_targets(bus, xen_mode=None):
+    """(CD-ROM target, seed target) on ``bus``."""
+    if xen_mode:
+        return XEN_CDROM_TARGET[bus], XEN_SEED_TARGET[bus]
+    return CDROM_TARGET[bus], SEED_TARGET[bus]
+
+
+def xen_mode_of(root):
+    """pv, pvh or hvm for a Xen domain definition (an Element), else None."""
+    if root.get("type") != "xen":
+        return None
+    type_elem = root.find("os/type")
+    text = (type_elem.text or "").strip() if type_elem is not None else ""
+    machine = type_elem.get("machine") if type_elem is not None else None
+    if text == "hvm":
+        return "hvm"
+    if text == "xenpvh" or machine == "xenpvh":
+        return "pvh"
+    return "pv"
+
+
 # ---- building ----------------------------------------------------------------------------------
-def disk_element(disk):
-    """A <disk> for one spec disk: a volume of a pool (libvirt resolves the path)."""
+def _xen_disk_element(disk):
+    """A Xen <disk> by path: ``phy`` for block devices (raw), ``qemu`` (qdisk) for files."""
+    if not disk.get("path"):
+        raise ValueError("disk %s: a Xen disk needs the volume's path (resolved by the driver)" % disk["target"])
+    block = disk.get("source_type") == "block"
+    elem = ET.Element("disk", {"type": "block" if block else "file", "device": "disk"})
+    ET.SubElement(elem, "driver", {"name": "phy" if block else "qemu",
+                                   "type": "raw" if block else (disk.get("format") or "qcow2"), "discard": "unmap"})
+    ET.SubElement(elem, "source", {"dev" if block else "file": disk["path"]})
+    ET.SubElement(elem, "target", {"dev": disk["target"], "bus": disk["bus"]})
+    if disk.get("readonly"):
+        ET.SubElement(elem, "readonly")
+    return elem
+
+
+def disk_element(disk, xen_mode=None):
+    """A <disk> for one spec disk: a volume of a pool (libvirt resolves the path); on Xen the
+    volume's path."""
+    if xen_mode:
+        return _xen_disk_element(disk)
     elem = ET.Element("disk", {"type": "volume", "device": "disk"})
     ET.SubElement(elem, "driver", {"name": "qemu", "type": disk.get("format") or "qcow2",
                                    "discard": "unmap"})
@@ -57,10 +112,13 @@ def disk_element(disk):
     return elem
 
 
-def cdrom_element(media, bus, target):
-    """A CD-ROM drive with ``media`` ({path} or {pool, volume}) inserted, or empty (``{}``)."""
+def cdrom_element(media, bus, target, xen_mode=None):
+    """A CD-ROM drive with ``media`` ({path} or {pool, volume}) inserted, or empty (``{}``).
+    On Xen a volume is given by its path (``media["path"]``, resolved by the driver)."""
     media = media or {}
-    if media.get("volume"):
+    if xen_mode and media.get("volume") and not media.get("path"):
+        raise ValueError("drive %s: a Xen drive needs the volume's path (resolved by the driver)" % target)
+    if media.get("volume") and not xen_mode:
         elem = ET.Element("disk", {"type": "volume", "device": "cdrom"})
         ET.SubElement(elem, "driver", {"name": "qemu", "type": "raw"})
         ET.SubElement(elem, "source", {"pool": media["pool"], "volume": media["volume"]})
@@ -74,18 +132,23 @@ def cdrom_element(media, bus, target):
     return elem
 
 
-def interface_element(nic):
+def interface_element(nic, xen_mode=None):
     elem = ET.Element("interface", {"type": "network"})
     if nic.get("mac"):
         ET.SubElement(elem, "mac", {"address": nic["mac"]})
     ET.SubElement(elem, "source", {"network": nic["network"]})
-    ET.SubElement(elem, "model", {"type": nic.get("model") or "virtio"})
+    default = ("netfront" if xen_mode in ("pv", "pvh") else "rtl8139") if xen_mode else "virtio"
+    ET.SubElement(elem, "model", {"type": nic.get("model") or default})
     return elem
 
 
-def _serial_elements(console_log):
+def _serial_elements(console_log, xen_mode=None):
+    if xen_mode in ("pv", "pvh"):  # no emulated UART: the PV console (hvc0 in the guest)
+        console = ET.Element("console", {"type": "pty"})
+        ET.SubElement(console, "target", {"type": "xen", "port": "0"})
+        return [console]
     serial = ET.Element("serial", {"type": "pty"})
-    if console_log:
+    if console_log and not xen_mode:  # libxl writes no console log (xenconsoled does)
         ET.SubElement(serial, "log", {"file": console_log, "append": "off"})
     ET.SubElement(serial, "target", {"port": "0"})
     console = ET.Element("console", {"type": "pty"})
@@ -101,6 +164,14 @@ def _graphics_element(graphics):
     return elem
 
 
+def _video_element(xen_mode=None):
+    video = ET.Element("video")
+    # Xen: an HVM guest gets QEMU's Cirrus card (libxl's default), a PV/PVH guest the xen framebuffer.
+    model = {"hvm": "cirrus", "pv": "xen", "pvh": "xen"}.get(xen_mode, "virtio")
+    ET.SubElement(video, "model", {"type": model})
+    return video
+
+
 def _agent_element():
     elem = ET.Element("channel", {"type": "unix"})
     ET.SubElement(elem, "target", {"type": "virtio", "name": AGENT_CHANNEL})
@@ -109,15 +180,15 @@ def _agent_element():
 
 def build(spec):
     """A new domain definition.  ``spec`` is the full desired state (defaults filled in) plus
-    ``virt_type`` resolved to kvm or qemu, ``seed`` ({pool, volume} or None), ``owned`` and the
-    metadata to record."""
+    ``virt_type`` resolved to kvm, qemu or xen, ``seed`` ({pool, volume} or None), ``owned`` and the
+    metadata to record.  A Xen spec carries ``xen`` ({mode, kernel, initrd, cmdline, bootloader,
+    bootloader_args}), optionally ``loader`` (the host's hvmloader), and the paths of its volumes."""
+    if spec["virt_type"] == "xen":
+        return _build_xen(spec)
     root = ET.Element("domain", {"type": spec["virt_type"]})
     ET.SubElement(root, "name").text = spec["name"]
     ET.SubElement(root, "metadata")
-    ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(spec["max_memory"] // _KIB)
-    ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(spec["memory"] // _KIB)
-    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec["vcpus"])}).text = \
-        str(spec["max_vcpus"])
+    _set_size(root, spec)
     os_elem = ET.SubElement(root, "os")
     ET.SubElement(os_elem, "type", {"arch": "x86_64", "machine": spec["machine"]}).text = "hvm"
     features = ET.SubElement(root, "features")
@@ -135,9 +206,7 @@ def build(spec):
     if spec["firmware"] != "uefi":  # SeaBIOS prints nothing without graphics unless told to
         ET.SubElement(os_elem, "bios", {"useserial": "yes"})
     _set_cpu(root, spec.get("cpu"))
-    ET.SubElement(root, "on_poweroff").text = "destroy"
-    ET.SubElement(root, "on_reboot").text = "restart"
-    ET.SubElement(root, "on_crash").text = "destroy"
+    _set_lifecycle(root)
     devices = ET.SubElement(root, "devices")
     for disk in spec["disks"]:
         devices.append(disk_element(disk))
@@ -155,7 +224,7 @@ def build(spec):
     graphics = _graphics_element(spec.get("graphics"))
     if graphics is not None:
         devices.append(graphics)
-        ET.SubElement(devices, "video").append(ET.Element("model", {"type": "virtio"}))
+        devices.append(_video_element())
     ET.SubElement(devices, "memballoon", {"model": "virtio"})
     if bus == "sata":
         # q35 hot-plugs into free PCIe root ports only. libvirt gives each PCIe device a root
@@ -165,12 +234,112 @@ def build(spec):
         used = len(spec["disks"]) + len(spec["nics"]) + 4
         for _port in range(used + spec.get("hotplug_slots", 0)):
             ET.SubElement(devices, "controller", {"type": "pci", "model": "pcie-root-port"})
+    return _finish(root, spec)
+
+
+def _set_size(root, spec):
+    ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(spec["max_memory"] // _KIB)
+    ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(spec["memory"] // _KIB)
+    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec["vcpus"])}).text = \
+        str(spec["max_vcpus"])
+
+
+def _set_lifecycle(root):
+    ET.SubElement(root, "on_poweroff").text = "destroy"
+    ET.SubElement(root, "on_reboot").text = "restart"
+    ET.SubElement(root, "on_crash").text = "destroy"
+
+
+def _finish(root, spec):
     set_metadata(root, spec["meta"])
     holder = root.find("metadata")
     for elem in spec.get("keep_metadata") or []:
         holder.append(copy.deepcopy(elem))
     apply_overrides(root, spec.get("xml_overrides") or [])
     return ET.tostring(root, encoding="unicode")
+
+
+def _build_xen(spec):
+    xen = spec["xen"]
+    mode = xen["mode"]
+    root = ET.Element("domain", {"type": "xen"})
+    ET.SubElement(root, "name").text = spec["name"]
+    ET.SubElement(root, "metadata")
+    _set_size(root, spec)
+    _set_xen_os(root, xen, spec.get("firmware"), spec.get("loader"), spec.get("boot"))
+    if mode == "hvm":
+        features = ET.SubElement(root, "features")
+        for name in ("pae", "acpi", "apic"):
+            ET.SubElement(features, name)
+    _set_cpu(root, spec.get("cpu"))
+    _set_lifecycle(root)
+    devices = ET.SubElement(root, "devices")
+    sources = []
+    for disk in spec["disks"]:
+        devices.append(disk_element(disk, mode))
+        sources.append((disk["target"], disk.get("pool"), disk.get("volume")))
+    bus = cdrom_bus(None, mode)
+    cdrom_target, seed_target = drive_targets(bus, mode)
+    if spec.get("cdrom") is not None:
+        devices.append(cdrom_element(spec["cdrom"], bus, cdrom_target, mode))
+        sources.append((cdrom_target, spec["cdrom"].get("pool"), spec["cdrom"].get("volume")))
+    if spec.get("seed"):
+        devices.append(cdrom_element(spec["seed"], bus, seed_target, mode))
+        sources.append((seed_target, spec["seed"].get("pool"), spec["seed"].get("volume")))
+    for nic in spec["nics"]:
+        devices.append(interface_element(nic, mode))
+    for elem in _serial_elements(None, mode):
+        devices.append(elem)
+    graphics = _graphics_element(spec.get("graphics"))
+    if graphics is not None:
+        devices.append(graphics)
+        devices.append(_video_element(mode))
+    ET.SubElement(devices, "memballoon", {"model": "xen"})
+    spec = dict(spec, meta=dict(spec["meta"], sources=[
+        {"target": t, "pool": p, "volume": v} for t, p, v in sources if v]))
+    return _finish(root, spec)
+
+
+def _set_xen_os(root, xen, firmware=None, loader=None, boot=None):
+    """The ``<os>`` (and ``<bootloader>``) of a Xen guest: replaced whole."""
+    mode = xen["mode"]
+    for tag in ("bootloader", "bootloader_args"):
+        for elem in root.findall(tag):
+            root.remove(elem)
+    old = root.find("os")
+    position = list(root).index(old) if old is not None else len(root)
+    if old is not None:
+        root.remove(old)
+    else:  # after name/uuid/metadata/memory/vcpu, where libvirt writes it
+        anchors = [i for i, e in enumerate(root) if e.tag in ("name", "uuid", "metadata", "memory",
+                                                              "currentMemory", "vcpu")]
+        position = anchors[-1] + 1 if anchors else len(root)
+    os_elem = ET.Element("os")
+    ET.SubElement(os_elem, "type", {"arch": "x86_64", "machine": XEN_MACHINE[mode]}).text = XEN_OS_TYPE[mode]
+    if mode == "hvm":
+        # libxl picks the firmware by the loader's type: rom is hvmloader with SeaBIOS, pflash OVMF.
+        if firmware == "uefi":
+            ET.SubElement(os_elem, "loader", {"type": "pflash", "readonly": "yes"}).text = XEN_OVMF
+        else:
+            ET.SubElement(os_elem, "loader", {"type": "rom"}).text = loader or HVMLOADER
+    for tag in ("kernel", "initrd", "cmdline"):
+        if xen.get(tag):
+            ET.SubElement(os_elem, tag).text = xen[tag]
+    if mode == "hvm":
+        for dev in boot or []:
+            ET.SubElement(os_elem, "boot", {"dev": dev})
+    inserted = [os_elem]
+    if mode == "pv" and xen.get("bootloader"):
+        bootloader = ET.Element("bootloader")
+        bootloader.text = xen["bootloader"]
+        inserted = [bootloader]
+        if xen.get("bootloader_args"):
+            args = ET.Element("bootloader_args")
+            args.text = xen["bootloader_args"]
+            inserted.append(args)
+        inserted.append(os_elem)
+    for offset, elem in enumerate(inserted):
+        root.insert(position + offset, elem)
 
 
 def _set_boot(os_elem, boot):
@@ -230,6 +399,9 @@ def metadata_element(meta):
         ET.SubElement(elem, q("seed"), {"pool": seed["pool"], "volume": seed["volume"], "sha256": seed["sha256"]})
     for override in meta.get("overrides") or []:
         ET.SubElement(elem, q("override"), {"xpath": override})
+    for source in meta.get("sources") or []:  # Xen: which volume each drive's path is
+        ET.SubElement(elem, q("source"), {"target": source["target"], "pool": source["pool"] or "",
+                                          "volume": source["volume"]})
     return elem
 
 
@@ -251,6 +423,10 @@ def read_metadata(root):
         mine = meta["owned"] + ([meta["seed"]] if meta["seed"] else [])
         meta["pool"] = mine[0]["pool"] if mine else None
     meta["overrides"] = [o.get("xpath") for o in elem.findall(q("override"))]
+    sources = [{"target": s.get("target"), "pool": s.get("pool") or None, "volume": s.get("volume")}
+               for s in elem.findall(q("source"))]
+    if sources:  # Xen guests only
+        meta["sources"] = sources
     return meta
 
 
@@ -302,7 +478,11 @@ def parse(text, seed_targets=None):
     os_elem = root.find("os")
     type_elem = os_elem.find("type") if os_elem is not None else None
     machine = type_elem.get("machine") if type_elem is not None else None
-    bus = cdrom_bus(machine)
+    xen_mode = xen_mode_of(root)
+    bus = cdrom_bus(machine, xen_mode)
+    seed_targets_here = XEN_SEED_TARGET if xen_mode else SEED_TARGET
+    cdrom_target = drive_targets(bus, xen_mode)[0]
+    by_path = dict((s["target"], {"pool": s["pool"], "volume": s["volume"]}) for s in meta.get("sources") or [])
     vcpu = root.find("vcpu")
     max_vcpus = int(vcpu.text.strip()) if vcpu is not None and vcpu.text else 1
     loader = os_elem.find("loader") if os_elem is not None else None
@@ -315,6 +495,10 @@ def parse(text, seed_targets=None):
                 secure = True
         if loader is not None and loader.get("secure") == "yes":
             secure = True
+    if xen_mode:  # hvmloader is a rom loader; PV/PVH guests have no firmware at all
+        firmware = None if xen_mode != "hvm" else (
+            "uefi" if loader is not None and loader.get("type") == "pflash" else "bios")
+        secure = False
     cpu = None
     cpu_elem = root.find("cpu")
     if cpu_elem is not None and cpu_elem.get("mode"):
@@ -331,12 +515,16 @@ def parse(text, seed_targets=None):
         target = disk.find("target")
         dev = target.get("dev") if target is not None else None
         source = _source(disk)
+        if source.get("path") and dev in by_path:  # a Xen drive: the volume behind the path
+            source = dict(by_path[dev], path=source["path"])
         if disk.get("device") == "cdrom":
-            is_seed = (dev == SEED_TARGET.get(target.get("bus") if target is not None else bus)
+            if source.get("volume"):
+                source.pop("path", None)
+            is_seed = (dev == seed_targets_here.get(target.get("bus") if target is not None else bus)
                        and (not seed_meta or source.get("volume") in (None, seed_meta.get("volume"))))
             if is_seed and (seed_meta or (seed_targets and dev in seed_targets)):
                 seed = dict(source, target=dev)
-            elif cdrom is None or dev == CDROM_TARGET.get(bus):
+            elif cdrom is None or dev == cdrom_target:
                 cdrom = dict(source)
             continue
         if disk.get("device") not in (None, "disk"):
@@ -365,7 +553,7 @@ def parse(text, seed_targets=None):
         })
     console_log = None
     serial = root.find("devices/serial")
-    if serial is not None:
+    if serial is not None and not xen_mode:
         log = serial.find("log")
         if log is not None:
             console_log = log.get("file")
@@ -405,7 +593,21 @@ def parse(text, seed_targets=None):
                   else None),
         "meta": meta,
         "overrides_applied": list(meta.get("overrides") or []),
+        "xen": _parse_xen(root, os_elem, xen_mode),
     }
+
+
+def _parse_xen(root, os_elem, mode):
+    if not mode:
+        return None
+    result = {"mode": mode}
+    for tag in ("kernel", "initrd", "cmdline"):
+        elem = os_elem.find(tag) if os_elem is not None else None
+        result[tag] = elem.text.strip() if elem is not None and elem.text and elem.text.strip() else None
+    for tag in ("bootloader", "bootloader_args"):
+        elem = root.find(tag)
+        result[tag] = elem.text.strip() if elem is not None and elem.text and elem.text.strip() else None
+    return result
 
 
 # ---- editing -----------------------------------------------------------------------------------
@@ -430,7 +632,9 @@ def edit(text, after, meta):
     converging; None fields are left alone).  Devices keep their addresses; unknown elements stay."""
     root = ET.fromstring(text)
     devices = child(root, "devices")
-    if after.get("virt_type") in ("kvm", "qemu"):
+    xen_mode = xen_mode_of(root)
+    sources = dict((s["target"], s) for s in meta.get("sources") or []) if xen_mode else {}
+    if after.get("virt_type") in ("kvm", "qemu") and not xen_mode:
         root.set("type", after["virt_type"])
     if after.get("max_memory") is not None:
         child(root, "memory").attrib = {"unit": "KiB"}
@@ -448,38 +652,49 @@ def edit(text, after, meta):
     if after.get("vcpus") is not None:
         vcpu.set("current", str(after["vcpus"]))
     os_elem = child(root, "os")
-    if after.get("boot") is not None:
+    if after.get("boot") is not None and xen_mode in (None, "hvm"):
         _set_boot(os_elem, after["boot"])
+    if xen_mode and after.get("xen") is not None:
+        _edit_xen_boot(root, os_elem, after["xen"])
     if "cpu" in after:
         _set_cpu(root, after["cpu"])
     machine = os_elem.find("type").get("machine") if os_elem.find("type") is not None else None
-    bus = cdrom_bus(machine)
+    bus = cdrom_bus(machine, xen_mode)
+    cdrom_target, seed_target = drive_targets(bus, xen_mode)
     if after.get("disks") is not None:
         old = dict((d.find("target").get("dev"), d) for d in devices.findall("disk")
                    if d.get("device") in (None, "disk") and d.find("target") is not None)
         for elem in old.values():
             devices.remove(elem)
+        for target in old:
+            sources.pop(target, None)
         for disk in after["disks"]:
             prev = old.get(disk["target"])
             keep = prev is not None and prev.find("target").get("bus") == disk["bus"]
-            _insert_device(devices, disk_element(disk), _address(prev) if keep else None)
-    if "cdrom" in after:
-        _replace_drive(devices, CDROM_TARGET[bus], after["cdrom"], bus)
-    if "seed" in after:
-        _replace_drive(devices, SEED_TARGET[bus], after["seed"], bus)
+            _insert_device(devices, disk_element(disk, xen_mode), _address(prev) if keep else None)
+            if xen_mode and disk.get("volume"):
+                sources[disk["target"]] = {"target": disk["target"], "pool": disk.get("pool"),
+                                           "volume": disk["volume"]}
+    for key, target in (("cdrom", cdrom_target), ("seed", seed_target)):
+        if key not in after:
+            continue
+        _replace_drive(devices, target, after[key], bus, xen_mode)
+        sources.pop(target, None)
+        if xen_mode and (after[key] or {}).get("volume"):
+            sources[target] = {"target": target, "pool": after[key].get("pool"), "volume": after[key]["volume"]}
     if after.get("nics") is not None:
         old = devices.findall("interface")
         for elem in old:
             devices.remove(elem)
         for index, nic in enumerate(after["nics"]):
             prev = old[index] if index < len(old) else None
-            elem = interface_element(nic)
+            elem = interface_element(nic, xen_mode)
             if prev is not None and nic.get("mac") is None and prev.find("mac") is not None:
                 elem.insert(0, copy.deepcopy(prev.find("mac")))
             same_model = prev is not None and prev.find("model") is not None and \
-                prev.find("model").get("type") == (nic.get("model") or "virtio")
+                prev.find("model").get("type") == elem.find("model").get("type")
             _insert_device(devices, elem, _address(prev) if same_model else None)
-    if "console_log" in after:
+    if "console_log" in after and not xen_mode:
         for tag in ("serial", "console"):
             for elem in devices.findall(tag):
                 devices.remove(elem)
@@ -492,11 +707,11 @@ def edit(text, after, meta):
         if graphics is not None:
             _insert_device(devices, graphics)
             if devices.find("video") is None:
-                ET.SubElement(devices, "video").append(ET.Element("model", {"type": "virtio"}))
+                devices.append(_video_element(xen_mode))
         else:
             for elem in devices.findall("video"):
                 devices.remove(elem)
-    if after.get("guest_agent") is not None:
+    if after.get("guest_agent") is not None and not xen_mode:
         agents = [c for c in devices.findall("channel")
                   if c.find("target") is not None and c.find("target").get("name") == AGENT_CHANNEL]
         if after["guest_agent"] and not agents:
@@ -504,12 +719,40 @@ def edit(text, after, meta):
         if not after["guest_agent"]:
             for elem in agents:
                 devices.remove(elem)
+    if xen_mode:
+        present = set(t.get("dev") for t in devices.findall("disk/target"))
+        meta = dict(meta, sources=[sources[t] for t in sorted(sources) if t in present])
     set_metadata(root, meta)
     apply_overrides(root, after.get("xml_overrides") or [])
     return ET.tostring(root, encoding="unicode")
 
 
-def _replace_drive(devices, target, media, bus):
+def _edit_xen_boot(root, os_elem, xen):
+    """Set a Xen guest's kernel, initrd, cmdline and bootloader in place (the mode never changes
+    here: that is a new definition)."""
+    for tag in ("kernel", "initrd", "cmdline"):
+        elem = os_elem.find(tag)
+        if xen.get(tag):
+            if elem is None:
+                elem = ET.SubElement(os_elem, tag)
+            elem.text = xen[tag]
+        elif elem is not None:
+            os_elem.remove(elem)
+    for tag in ("bootloader", "bootloader_args"):
+        for elem in root.findall(tag):
+            root.remove(elem)
+    if xen.get("bootloader"):
+        position = list(root).index(os_elem)
+        elem = ET.Element("bootloader")
+        elem.text = xen["bootloader"]
+        root.insert(position, elem)
+        if xen.get("bootloader_args"):
+            args = ET.Element("bootloader_args")
+            args.text = xen["bootloader_args"]
+            root.insert(position + 1, args)
+
+
+def _replace_drive(devices, target, media, bus, xen_mode=None):
     old = None
     for elem in devices.findall("disk"):
         tgt = elem.find("target")
@@ -518,7 +761,7 @@ def _replace_drive(devices, target, media, bus):
             devices.remove(elem)
     if media is None:
         return
-    _insert_device(devices, cdrom_element(media, bus, target), _address(old) if old is not None else None)
+    _insert_device(devices, cdrom_element(media, bus, target, xen_mode), _address(old) if old is not None else None)
 
 
 # ---- xml_overrides -----------------------------------------------------------------------------

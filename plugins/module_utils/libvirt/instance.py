@@ -4,8 +4,8 @@
 """libvirt driver for instances (domains): read a domain and what its spec refers to, apply a
 Plan (volumes, seed, definition, live device changes, power state), and wait for the guest.
 
-A no-op converge reads only: the definition, the power state, the lease table, and the pools,
-volumes and networks the spec names.  The definition is written only when the plan changes it.
+A no-op converge reads only: the definition, the power state, the lease table, the hypervisor
+type (Xen or not), and the pools, volumes and networks the spec names.  The definition is written only when the plan changes it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection i
 )
 from ansible_collections.converge.virt.plugins.module_utils.resources.volume import aligned_capacity
 from ansible_collections.converge.virt.plugins.module_utils.resources.instance import (
-    KIND, InstanceWorld, resolve_pools, seed_volume_name,
+    KIND, InstanceWorld, host_desired, is_xen_uri, resolve_pools, seed_volume_name,
 )
 
 _POLL = 0.5
@@ -159,6 +159,10 @@ class InstanceDriver(Driver):
         world = InstanceWorld(current=current)
         if desired is None or desired["state"] == "absent":
             return world
+        world.hypervisor = self.hypervisor()
+        # On a Xen host a spec normalized without knowing it (virt_type: auto) follows Xen's rules
+        # (xvd disks, Xen NICs) before anything is looked up by the names those rules give.
+        desired.update(host_desired(desired, world.hypervisor, current))
         resolve_pools(desired, current)
 
         def network_names():
@@ -196,11 +200,57 @@ class InstanceDriver(Driver):
         if desired.get("xml_overrides") and current is not None:
             root = ET.fromstring(current["_xml"])
             world.overrides = [domain_xml.override_satisfied(root, o) for o in desired["xml_overrides"]]
-        if desired["virt_type"] == "auto" and (current is None or desired.get("recreate")):
+        if world.hypervisor == "xen":
+            # Xen: the domain type is xen, whatever else the host advertises; no KVM probe.
+            world.virt_type = "xen"
+            if current is None or desired.get("recreate"):
+                world.xen_loader = self._xen_loader()
+        elif desired["virt_type"] == "auto" and (current is None or desired.get("recreate")):
             self._warnings = []
             world.virt_type = self.resolve_virt_type()
             world.warnings = list(self._warnings)
         return world
+
+    def hypervisor(self):
+        """``xen`` for libvirt's Xen (libxl) driver, else the driver's name in lower case (``qemu``)."""
+        def read():
+            with translated("read the hypervisor type", KIND):
+                uri = self.conn.getURI()
+                kind = (self.conn.getType() or "").lower()
+            return "xen" if is_xen_uri(uri) or kind in ("xen", "xenlight", "libxl") else kind or None
+        return remembered(self.cache, "hypervisor type", read)
+
+    def _xen_loader(self):
+        """The hvmloader of a Xen host, as its capabilities name it (None: libxl's default)."""
+        with translated("read the host's capabilities", KIND):
+            caps = ET.fromstring(self.conn.getCapabilities())
+        for guest in caps.findall("guest"):
+            loader = guest.find("arch/loader")
+            if guest.findtext("os_type") == "hvm" and loader is not None and (loader.text or "").strip():
+                return loader.text.strip()
+        return None
+
+    def _with_path(self, item):
+        """A disk or drive of a volume, with the volume's path and whether it is a block device:
+        libxl opens paths, it cannot resolve pool volumes itself."""
+        if not item or not item.get("volume"):
+            return item
+        pool = self._pool(item["pool"])
+        vol = storage.find_volume(pool, item["volume"])
+        if vol is None:
+            raise NotFound("volume %s/%s does not exist" % (item["pool"], item["volume"]), kind=KIND)
+        info = storage.volume_state(vol, item["pool"])
+        return dict(item, path=info["path"], source_type="block" if info.get("type") == "block" else "file")
+
+    def _xen_paths(self, spec):
+        """``spec`` (a build spec or the edits of a definition) with the paths of its volumes."""
+        spec = dict(spec)
+        if spec.get("disks") is not None:
+            spec["disks"] = [self._with_path(d) for d in spec["disks"]]
+        for key in ("cdrom", "seed"):
+            if spec.get(key):
+                spec[key] = self._with_path(spec[key])
+        return spec
 
     def _other_macs(self, name):
         with translated("list instances", KIND, name):
@@ -239,7 +289,10 @@ class InstanceDriver(Driver):
         KVM: a working KVM panics it within seconds, and ``on_reboot=destroy`` ends the domain."""
         with translated("read the host's capabilities", KIND):
             caps = ET.fromstring(self.conn.getCapabilities())
-        kvm = any(d.get("type") == "kvm" for d in caps.findall("guest/arch/domain"))
+        types = set(d.get("type") for d in caps.findall("guest/arch/domain"))
+        if "xen" in types:  # libvirt's Xen driver: its guests are xen domains (PV, PVH and HVM alike)
+            return "xen"
+        kvm = "kvm" in types
         if not kvm:
             return "qemu"
         cache = self._probe_cache_path()
@@ -384,12 +437,17 @@ class InstanceDriver(Driver):
                 "seed": seed, "overrides": [o["xpath"] for o in after["xml_overrides"]]}
         build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
                      meta=meta, hotplug_slots=spec["hotplug_slots"])
-        xml = domain_xml.build(build)
-        _check_overrides(xml, after["xml_overrides"], after["name"])
+        xen = after.get("xen") is not None
+        if not xen:
+            xml = domain_xml.build(build)
+            _check_overrides(xml, after["xml_overrides"], after["name"])
         try:
             self._create_volumes(plan.facts["create_volumes"], created)
             if seed:
                 self._write_seed(spec, created)
+            if xen:  # the paths of the volumes exist only now
+                xml = domain_xml.build(self._xen_paths(build))
+                _check_overrides(xml, after["xml_overrides"], after["name"])
             with translated("define instance %s" % after["name"], KIND, after["name"]):
                 dom = self.conn.defineXML(xml)
             if after.get("autostart"):
@@ -421,17 +479,22 @@ class InstanceDriver(Driver):
                 dom.destroy()
             except lv.libvirtError:
                 pass
+        xen = self.hypervisor() == "xen"
         with translated("remove the managed save and snapshots of instance %s" % name, KIND, name):
             if dom.isPersistent() and dom.hasManagedSaveImage(0):
                 dom.managedSaveRemove(0)
-            for snap in dom.listAllSnapshots(0):
+            # libvirt's Xen driver has no snapshots (and no nvram files of its own to delete).
+            for snap in dom.listAllSnapshots(0) if not xen else []:
                 try:
                     snap.delete(lv.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
                 except lv.libvirtError:
                     pass
-        flags = (lv.VIR_DOMAIN_UNDEFINE_NVRAM | lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                 | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-        flags |= getattr(lv, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
+        if xen:  # the Xen driver refuses every other undefine flag
+            flags = lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+        else:
+            flags = (lv.VIR_DOMAIN_UNDEFINE_NVRAM | lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                     | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+            flags |= getattr(lv, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
         with translated("undefine instance %s" % name, KIND, name):
             if dom.isPersistent():
                 dom.undefineFlags(flags)
@@ -459,6 +522,8 @@ class InstanceDriver(Driver):
         build = dict(after, seed={"pool": seed["pool"], "volume": seed["volume"]} if seed else None,
                      meta=meta, hotplug_slots=spec.get("hotplug_slots", 4),
                      keep_metadata=domain_xml.foreign_metadata(old_xml))
+        if after.get("xen") is not None:
+            build = self._xen_paths(build)
         with translated("define instance %s" % plan.name, KIND, plan.name):
             dom = self.conn.defineXML(domain_xml.build(build))
         if after.get("autostart"):
@@ -509,6 +574,10 @@ class InstanceDriver(Driver):
                 edits["seed"] = {"pool": seed["pool"], "volume": seed["volume"]}
             if spec.get("xml_overrides") is not None:
                 edits["xml_overrides"] = spec["xml_overrides"]
+            if current.get("xen") is not None:
+                if "xen" in changed_paths:
+                    edits["xen"] = after["xen"]
+                edits = self._xen_paths(edits)
             with translated("update the definition of instance %s" % name, KIND, name):
                 self.conn.defineXML(domain_xml.edit(current["_xml"], edits, meta))
         if "autostart" in changed_paths:
@@ -546,6 +615,7 @@ class InstanceDriver(Driver):
         name = dom.name()
         after = plan.desired
         root = ET.fromstring(dom.XMLDesc(0))
+        xen_mode = domain_xml.xen_mode_of(root)
         for change in plan.changes:
             if change.effect != "live":
                 continue
@@ -559,26 +629,30 @@ class InstanceDriver(Driver):
                     target = path[len("disks["):-1]
                     if change.op == "add":
                         disk = [d for d in after["disks"] if d["target"] == target][0]
-                        dom.attachDeviceFlags(ET.tostring(domain_xml.disk_element(disk), encoding="unicode"), live)
+                        if xen_mode:
+                            disk = self._with_path(disk)
+                        dom.attachDeviceFlags(ET.tostring(domain_xml.disk_element(disk, xen_mode), encoding="unicode"),
+                                              live)
                     elif change.op == "remove":
                         elem = _live_disk(root, target)
                         if elem is not None:
                             self._detach(dom, elem, "disk %s" % target)
                 elif path.startswith("nics["):
-                    self._live_nic(dom, root, change, after, defined)
+                    self._live_nic(dom, root, change, after, defined, xen_mode)
                 elif path == "cdrom":
-                    bus = domain_xml.cdrom_bus(current["machine"])
-                    elem = domain_xml.cdrom_element(after["cdrom"], bus, domain_xml.CDROM_TARGET[bus])
+                    bus = domain_xml.cdrom_bus(current["machine"], xen_mode)
+                    media = self._with_path(after["cdrom"]) if xen_mode else after["cdrom"]
+                    elem = domain_xml.cdrom_element(media, bus, domain_xml.drive_targets(bus, xen_mode)[0], xen_mode)
                     dom.updateDeviceFlags(ET.tostring(elem, encoding="unicode"), live)
 
-    def _live_nic(self, dom, root, change, after, defined):
+    def _live_nic(self, dom, root, change, after, defined, xen_mode=None):
         live = self.lv.VIR_DOMAIN_AFFECT_LIVE
         index = int(change.path[len("nics["):-1])
         nic = dict(after["nics"][index]) if index < len(after["nics"]) else {}
         if not nic.get("mac") and index < len(defined["nics"]):
             nic["mac"] = defined["nics"][index]["mac"]
         if change.op == "add":
-            dom.attachDeviceFlags(ET.tostring(domain_xml.interface_element(nic), encoding="unicode"), live)
+            dom.attachDeviceFlags(ET.tostring(domain_xml.interface_element(nic, xen_mode), encoding="unicode"), live)
             return
         mac = change.before["mac"]
         elem = None
@@ -591,7 +665,7 @@ class InstanceDriver(Driver):
             self._detach(dom, elem, "NIC %s" % mac)
         else:
             nic["mac"] = mac
-            dom.updateDeviceFlags(ET.tostring(domain_xml.interface_element(nic), encoding="unicode"), live)
+            dom.updateDeviceFlags(ET.tostring(domain_xml.interface_element(nic, xen_mode), encoding="unicode"), live)
 
     def _detach(self, dom, elem, what):
         """Unplug a device and wait (up to 20 s) for the guest to release it."""
@@ -645,13 +719,14 @@ class InstanceDriver(Driver):
                 dom.resume()
         deadline = time.time() + timeout
         pressed = 0
+        flags = self._shutdown_flags(dom)
         while time.time() < deadline:
             # The button is pressed again every few seconds: a guest still booting (or busy)
             # misses a press the way a real machine would.
             if time.time() - pressed >= _PRESS_EVERY:
                 pressed = time.time()
                 try:
-                    dom.shutdownFlags(lv.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
+                    dom.shutdownFlags(flags)
                 except lv.libvirtError:
                     if not dom.isActive():
                         return
@@ -672,6 +747,20 @@ class InstanceDriver(Driver):
                 except lv.libvirtError:
                     if dom.isActive():
                         raise
+
+    def _shutdown_flags(self, dom):
+        """The ACPI power button; on Xen the PV shutdown request (a PV/PVH guest has no ACPI
+        button; an HVM guest with PV drivers takes the request, without them the button)."""
+        lv = self.lv
+        try:
+            mode = domain_xml.xen_mode_of(ET.fromstring(dom.XMLDesc(0)))
+        except lv.libvirtError:
+            mode = None
+        if mode in ("pv", "pvh"):
+            return lv.VIR_DOMAIN_SHUTDOWN_PARAVIRT
+        if mode == "hvm":
+            return lv.VIR_DOMAIN_SHUTDOWN_PARAVIRT | lv.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+        return lv.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
 
     # -- waiting
     def _wait(self, plan):

@@ -5,13 +5,14 @@
 
 Normalized state (``current`` and ``after``)::
 
-    name, uuid, state (running | stopped | paused), autostart, virt_type (kvm | qemu), machine,
+    name, uuid, state (running | stopped | paused), autostart, virt_type (kvm | qemu | xen), machine,
     vcpus, max_vcpus, memory, max_memory (bytes), cpu {mode, model} or None,
     firmware (bios | uefi), secure_boot, boot [hd | cdrom | network, ...],
     disks [{target, bus, pool, volume, path, format, serial, readonly, owned, size}],
     cdrom {path} | {pool, volume} | {} (an empty drive) | None (no drive),
     nics [{network, mac, model}], cloud_init {sha256} or None (shown masked),
-    console_log, graphics {type, listen}, guest_agent, xml_overrides [...]
+    console_log, graphics {type, listen}, guest_agent, xml_overrides [...],
+    xen {mode, kernel, initrd, cmdline, bootloader, bootloader_args} (Xen guests only)
     and read-only facts: interfaces [{mac, network, ips}], ips, pending, nvram
 
 Each change has an effect: ``live`` (reaches the running guest now), ``restart`` (written to
@@ -20,6 +21,11 @@ defined again, only with ``recreate``).  The ``apply`` policy chooses what happe
 guest: ``live`` applies live changes now and leaves restart changes pending, ``next_boot`` leaves
 everything for the next boot, ``restart`` applies live changes and then restarts the guest when
 anything is pending.  ``reboot_required`` says whether the running guest lags its definition.
+
+Xen: an instance is a Xen guest when ``virt_type`` is ``xen``, or ``auto`` on a Xen host (a
+``xen://`` or ``libxl://`` URI, or a host whose driver says Xen).  Its options are normalized with
+Xen's rules (``host_desired``): xen bus disks (xvda…), Xen NIC models, the ``xen`` boot settings;
+options Xen cannot honour are refused, naming the field, before anything changes.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from ansible_collections.converge.virt.plugins.module_utils import cloudinit
 from ansible_collections.converge.virt.plugins.module_utils.engine import validate
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import Planner
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
-    Conflict, Problems,
+    Conflict, InvalidSpec, Problems,
 )
 from ansible_collections.converge.virt.plugins.module_utils.engine.plan import (
     CREATE, DELETE, LIVE, NONE, REPLACE, RESTART, SECRET_MASK, UPDATE,
@@ -42,12 +48,18 @@ from ansible_collections.converge.virt.plugins.module_utils.resources.volume imp
 
 KIND = "instance"
 STATES = ("running", "stopped", "paused", "absent")
-VIRT_TYPES = ("auto", "kvm", "qemu")
+VIRT_TYPES = ("auto", "kvm", "qemu", "xen")
 FIRMWARES = ("bios", "uefi")
 CPU_MODES = ("host-passthrough", "host-model", "maximum", "custom")
-BUSES = ("virtio", "sata", "scsi", "ide", "usb")
-HOTPLUG_BUSES = ("virtio", "scsi", "usb")
-NIC_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
+BUSES = ("virtio", "sata", "scsi", "ide", "usb", "xen")
+HOTPLUG_BUSES = ("virtio", "scsi", "usb", "xen")  # xen: libxl hot-plugs PV block devices
+NIC_MODELS = ("virtio", "e1000", "e1000e", "rtl8139", "netfront")
+XEN_MODES = ("hvm", "pv", "pvh")
+XEN_MACHINES = {"hvm": "xenfv", "pv": "xenpv", "pvh": "xenpvh"}
+XEN_NIC_MODELS = {"hvm": ("rtl8139", "e1000", "netfront"), "pv": ("netfront",), "pvh": ("netfront",)}
+# The drives the collection manages on a Xen guest (CD-ROM, cloud-init seed).
+XEN_RESERVED_TARGETS = ("xvdy", "xvdz", "hdc", "hdd")
+XEN_URI_SCHEMES = ("xen", "libxl")
 BOOT_DEVICES = ("hd", "cdrom", "network")
 GRAPHICS = ("none", "vnc", "spice")
 APPLY = ("live", "next_boot", "restart")
@@ -64,10 +76,40 @@ _RECREATE_HINT = ("set recreate: true to undefine the instance and define it aga
 # Fields whose change only a new definition makes (the hint above).
 CREATE_ONLY = ("machine", "firmware", "secure_boot")
 RESTART_FIELDS = ("max_vcpus", "max_memory", "cpu", "boot", "console_log", "graphics", "guest_agent",
-                  "virt_type", "xml_overrides", "cloud_init")
+                  "virt_type", "xml_overrides", "cloud_init", "xen")
 
 
-_TARGET_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+_TARGET_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd", "xen": "xvd"}
+
+
+def is_xen_uri(uri):
+    """Whether a libvirt URI names a Xen host (``xen:///system``, ``xen+ssh://h/system``, ``libxl://``)."""
+    if not uri or "://" not in str(uri):
+        return False
+    return str(uri).split("://", 1)[0].split("+", 1)[0].lower() in XEN_URI_SCHEMES
+
+
+def host_desired(desired, hypervisor, current=None):
+    """``desired`` as the host ``hypervisor`` (``xen``, ``qemu``, … or None: unknown) runs it.
+
+    A spec normalized without knowing the host was Xen (``virt_type: auto`` on a host whose URI
+    does not say so, such as a stack's) is normalized again with Xen's rules; a Xen spec on a
+    host that is not Xen, or kvm/qemu on a Xen host, is refused.  Raises InvalidSpec."""
+    if desired.get("state") == "absent" or hypervisor is None:
+        return desired
+    problems = Problems()
+    if hypervisor == "xen" and desired.get("xen") is None:
+        if desired.get("virt_type") in ("kvm", "qemu"):
+            problems.add("virt_type", "%s cannot run on this Xen host: use xen or auto" % desired["virt_type"])
+            problems.raise_if_any(KIND, desired.get("name"))
+        again = InstancePlanner().normalize_for(desired.get("_params") or {}, xen_host=True)
+        return resolve_pools(again, current)
+    if hypervisor != "xen" and desired.get("xen") is not None:
+        field = "virt_type" if desired.get("virt_type") == "xen" else "xen"
+        problems.add(field, "a Xen guest needs a Xen host (a xen:// URI such as xen:///system); this "
+                            "host's hypervisor is %s" % hypervisor)
+        problems.raise_if_any(KIND, desired.get("name"))
+    return desired
 
 
 def target_name(bus, index):
@@ -121,7 +163,8 @@ class InstanceWorld(object):
     """What the planner needs to know about the host, read by a driver."""
 
     def __init__(self, current=None, networks=None, pools=None, volumes=None, macs=None,
-                 virt_type=None, overrides=None, seed_volume=None, console_dir=None, warnings=None):
+                 virt_type=None, overrides=None, seed_volume=None, console_dir=None, warnings=None,
+                 hypervisor=None, xen_loader=None):
         self.current = current              # normalized state, or None if absent
         self.networks = networks            # names of defined networks, or None if not read
         self.pools = dict(pools or {})      # pool name -> {name, type, path, active} (None: missing)
@@ -132,6 +175,8 @@ class InstanceWorld(object):
         self.seed_volume = seed_volume      # the seed volume's state, if it exists
         self.console_dir = console_dir or "/var/log/libvirt/qemu"
         self.warnings = list(warnings or [])  # what the driver learnt reading (e.g. the KVM probe)
+        self.hypervisor = hypervisor        # xen, qemu, … (the connection's driver), or None: unknown
+        self.xen_loader = xen_loader        # a Xen host's hvmloader (from its capabilities), or None
 
 
 def _choice(value, field, choices, problems):
@@ -171,6 +216,10 @@ class InstancePlanner(Planner):
 
     # ---- desired state -------------------------------------------------------------------
     def normalize(self, params):
+        return self.normalize_for(params)
+
+    def normalize_for(self, params, xen_host=False):
+        """The normalized desired state; ``xen_host``: the host is known to be Xen."""
         problems = Problems()
         name = validate.resource_name(params.get("name"), "name", problems)
         state = _choice(params.get("state") or "running", "state", STATES, problems)
@@ -186,6 +235,8 @@ class InstancePlanner(Planner):
             "wait_timeout": validate.int_range(params.get("wait_timeout") if params.get("wait_timeout")
                                                is not None else 300, "wait_timeout", problems, 1, 86400, " s"),
             "pool": None,
+            "xen": None,
+            "_params": dict(params),  # to normalize again once the host turns out to be Xen
         }
         if params.get("pool") is not None:
             desired["pool"] = validate.resource_name(params["pool"], "pool", problems)
@@ -201,38 +252,69 @@ class InstancePlanner(Planner):
         if desired["memory"] and desired["max_memory"] and desired["memory"] > desired["max_memory"]:
             problems.add("memory", "%s is more than max_memory (%s)" % (
                 validate.human_size(desired["memory"]), validate.human_size(desired["max_memory"])))
+        virt_type = params.get("virt_type") or "auto"
+        xen = virt_type == "xen" or (virt_type == "auto" and (
+            xen_host or is_xen_uri(params.get("uri")) or params.get("xen") is not None))
+        if virt_type in ("kvm", "qemu") and is_xen_uri(params.get("uri")):
+            problems.add("virt_type", "%s cannot run on the Xen URI %s: use xen or auto" % (virt_type, params["uri"]))
+        if virt_type in ("kvm", "qemu") and params.get("xen") is not None:
+            problems.add("xen", "is for Xen guests only (virt_type: xen, or auto on a xen:// URI); virt_type "
+                                "is %s" % virt_type)
+        mode = None
+        if xen:
+            desired["xen"] = _xen(params.get("xen"), problems)
+            mode = desired["xen"]["mode"]
         machine = params.get("machine")
-        if machine is not None and not _machine_ok(machine):
+        if machine is not None and xen:
+            problems.add("machine", "is chosen by xen.mode on Xen (xenfv for hvm, xenpv for pv, xenpvh for "
+                                    "pvh): leave it unset")
+            machine = None
+        elif machine is not None and not _machine_ok(machine):
             problems.add("machine", "%r is not a machine type (use q35, pc, or a versioned name such "
                                     "as pc-q35-7.2)" % machine)
         desired["machine"] = machine
         desired["virt_type"] = _choice(params.get("virt_type") or "auto", "virt_type", VIRT_TYPES, problems)
         desired["firmware"] = _choice(params.get("firmware"), "firmware", FIRMWARES, problems)
         desired["secure_boot"] = params.get("secure_boot")
+        if xen:
+            _xen_refusals(params, desired, mode, problems)
         if desired["secure_boot"] and desired["firmware"] == "bios":
             problems.add("secure_boot", "needs firmware: uefi")
         if desired["secure_boot"] and machine is not None and not _is_q35(machine):
             problems.add("secure_boot", "needs a q35 machine (secure boot needs SMM)")
         desired["cpu"] = self._cpu(params.get("cpu"), problems)
         desired["boot"] = self._boot(params.get("boot"), problems)
-        desired["disks"] = self._disks(params.get("disks"), name, desired["pool"], problems)
+        desired["disks"] = self._disks(params.get("disks"), name, desired["pool"], problems, mode)
         desired["cdrom"] = self._cdrom(params.get("cdrom"), problems)
-        desired["nics"] = self._nics(params.get("nics"), problems)
+        desired["nics"] = self._nics(params.get("nics"), problems, mode)
         desired["cloud_init"] = None
         if params.get("cloud_init"):
             desired["cloud_init"] = cloudinit.normalize(params["cloud_init"], name or "instance", problems)
         console_log = params.get("console_log")
-        if console_log not in (None, ""):
+        if console_log not in (None, "") and xen:
+            problems.add("console_log", "libxl writes no console log: xenconsoled does (XENCONSOLED_TRACE=guest "
+                                        "logs to /var/log/xen/console/guest-<name>.log on the Xen host)")
+        elif console_log not in (None, ""):
             console_log = validate.absolute_path(console_log, "console_log", problems)
-        desired["console_log"] = console_log
+        desired["console_log"] = "" if xen else console_log
         desired["graphics"] = self._graphics(params.get("graphics"), problems)
+        if xen and mode != "hvm" and (desired["graphics"] or {}).get("type") == "spice":
+            problems.add("graphics.type", "spice needs an HVM guest on Xen (xen.mode: hvm); a %s guest has "
+                                          "vnc (the xen framebuffer)" % mode.upper())
         desired["autostart"] = params.get("autostart")
         desired["guest_agent"] = params.get("guest_agent")
+        if xen:
+            if desired["guest_agent"]:
+                problems.add("guest_agent", "the QEMU guest agent channel (virtio-serial) does not exist on Xen, "
+                                            "and libvirt talks to guest agents through QEMU only")
+            desired["guest_agent"] = False
+            if desired["wait_for"] == "agent":
+                problems.add("wait_for", "agent: there is no guest agent on Xen (use ip: the DHCP lease)")
         desired["xml_overrides"] = self._overrides(params.get("xml_overrides"), problems)
         desired["hotplug_slots"] = validate.int_range(
             params.get("hotplug_slots") if params.get("hotplug_slots") is not None else 4,
             "hotplug_slots", problems, 0, 16)
-        if desired["wait_for"] == "agent" and desired["guest_agent"] is False:
+        if desired["wait_for"] == "agent" and desired["guest_agent"] is False and not xen:
             problems.add("wait_for", "agent needs guest_agent: true (the channel the agent talks on)")
         if state == "stopped" and desired["wait_for"] != "none":
             problems.add("wait_for", "a stopped instance has nothing to wait for")
@@ -278,7 +360,7 @@ class InstancePlanner(Planner):
                 result.append(dev)
         return result
 
-    def _disks(self, value, name, pool, problems):
+    def _disks(self, value, name, pool, problems, xen_mode=None):
         if value is None:
             return None
         result = []
@@ -295,10 +377,27 @@ class InstancePlanner(Planner):
                                                      "target", "bus", "serial", "readonly"} if item[k] is not None)
             if unknown:
                 problems.add(field, "unknown key(s) %s (not used by the libvirt backend)" % ", ".join(unknown))
-            bus = _choice(item.get("bus") or "virtio", field + ".bus", BUSES, problems) or "virtio"
+            bus = _choice(item.get("bus") or ("xen" if xen_mode else "virtio"), field + ".bus", BUSES,
+                          problems) or "virtio"
+            if xen_mode and bus not in ("xen", "ide"):
+                problems.add(field + ".bus", "%s does not exist on Xen: use xen (xvd*, the PV block device)%s"
+                             % (bus, ", or ide on an HVM guest" if xen_mode == "hvm" else ""))
+            elif xen_mode and bus == "ide" and xen_mode != "hvm":
+                problems.add(field + ".bus", "ide needs an HVM guest; a %s guest has xen (xvd*) disks only"
+                             % xen_mode.upper())
+            elif not xen_mode and bus == "xen":
+                problems.add(field + ".bus", "xen is the bus of Xen guests (virt_type: xen)")
+            if xen_mode and item.get("serial") is not None:
+                problems.add(field + ".serial", "Xen block devices have no serial number (blkfront does not "
+                                                "carry one): leave it unset")
             target = item.get("target")
+            if xen_mode and target is not None and bus in _TARGET_PREFIX and _target_ok(target) \
+                    and not _target_on_bus(target, bus):
+                problems.add(field + ".target", "%s is not a %s target (like %sa)" % (
+                    target, bus, _TARGET_PREFIX[bus]))
             if target is None:
-                prefix = "sd" if bus in ("sata", "scsi", "usb") else ("hd" if bus == "ide" else "vd")
+                prefix = "sd" if bus in ("sata", "scsi", "usb") else (
+                    "hd" if bus == "ide" else ("xvd" if bus == "xen" else "vd"))
                 counters.setdefault(prefix, 0)
                 target = _next_target(prefix, counters, targets)
             elif not _target_ok(target):
@@ -306,7 +405,7 @@ class InstancePlanner(Planner):
             if target in targets:
                 problems.add(field + ".target", "%s is used by two disks" % target)
             targets.add(target)
-            if target in ("sde", "sdf", "hdc", "hdd"):
+            if target in (XEN_RESERVED_TARGETS if xen_mode else ("sde", "sdf", "hdc", "hdd")):
                 problems.add(field + ".target", "%s is reserved for the CD-ROM and the cloud-init seed" % target)
             owned = item.get("image") is not None or item.get("size") is not None
             disk_pool = item.get("pool") or pool
@@ -369,7 +468,7 @@ class InstancePlanner(Planner):
         return {}
 
     @staticmethod
-    def _nics(value, problems):
+    def _nics(value, problems, xen_mode=None):
         if value is None:
             return None
         result = []
@@ -396,7 +495,13 @@ class InstancePlanner(Planner):
                     problems.add(field + ".mac", "%s is also the MAC of nics[%d]" % (mac, seen[mac]))
                 elif mac:
                     seen[mac] = index
-            model = _choice(item.get("model") or "virtio", field + ".model", NIC_MODELS, problems)
+            default = ("netfront" if xen_mode != "hvm" else "rtl8139") if xen_mode else "virtio"
+            model = _choice(item.get("model") or default, field + ".model", NIC_MODELS, problems)
+            if xen_mode and model is not None and model not in XEN_NIC_MODELS[xen_mode]:
+                problems.add(field + ".model", "%s does not exist on a Xen %s guest (use %s)" % (
+                    model, xen_mode.upper(), " or ".join(XEN_NIC_MODELS[xen_mode])))
+            elif not xen_mode and model == "netfront":
+                problems.add(field + ".model", "netfront is the Xen PV NIC (virt_type: xen)")
             result.append({"network": network, "mac": mac, "model": model})
         return result
 
@@ -447,6 +552,7 @@ class InstancePlanner(Planner):
     def plan(self, desired, world):
         if desired["state"] == "absent":
             return self._plan_delete(desired, world)
+        desired = host_desired(desired, _host_hypervisor(world), world.current)
         self._validate_against(desired, world)
         if world.current is None:
             return self._plan_create(desired, world)
@@ -541,6 +647,11 @@ class InstancePlanner(Planner):
         for index, disk in enumerate(desired.get("disks") or []):
             if disk["bus"] != "ide":
                 continue
+            if desired.get("xen") is not None:  # Xen HVM: the emulated PIIX IDE controller
+                if disk["target"] not in ("hda", "hdb"):
+                    problems.add("disks[%d].target" % index, "%s: an HVM guest's IDE disks are hda and hdb (hdc "
+                                                             "and hdd hold the CD-ROM and the seed)" % disk["target"])
+                continue
             if _is_q35(machine):
                 problems.add("disks[%d].bus" % index, "ide does not exist on a q35 machine (use sata, or "
                                                       "machine: pc)")
@@ -591,12 +702,23 @@ class InstancePlanner(Planner):
             spec["console_log"] = desired["console_log"] or None
         spec["xml_overrides"] = copy.deepcopy(desired.get("xml_overrides") or [])
         spec["state"] = desired["state"]
+        spec["xen"] = copy.deepcopy(desired.get("xen"))
+        if spec["xen"] is not None:
+            mode = spec["xen"]["mode"]
+            spec["virt_type"] = "xen"
+            spec["machine"] = XEN_MACHINES[mode]
+            spec["firmware"] = (desired.get("firmware") or "bios") if mode == "hvm" else None
+            spec["secure_boot"] = False
+            spec["boot"] = spec["boot"] if mode == "hvm" else None
+            spec["guest_agent"] = False
+            spec["console_log"] = None
+            spec["loader"] = getattr(world, "xen_loader", None)
         return spec
 
     def _plan_create(self, desired, world):
         after = self._full_spec(desired, world)
         changes = [Change(field, "add", None, SECRET_MASK if field == "cloud_init" else after[field], LIVE)
-                   for field in ("state", "virt_type", "machine", "firmware", "vcpus", "memory", "disks",
+                   for field in ("state", "virt_type", "xen", "machine", "firmware", "vcpus", "memory", "disks",
                                  "cdrom", "nics", "cloud_init")
                    if after.get(field) not in (None, [], False)]
         notes = ["define instance %s (%s, %s, %d vCPU, %s)" % (
@@ -643,6 +765,9 @@ class InstancePlanner(Planner):
         if desired.get("secure_boot") is not None and bool(desired["secure_boot"]) != current["secure_boot"]:
             changes.append(Change("secure_boot", "modify", current["secure_boot"], bool(desired["secure_boot"]),
                                   REPLACE))
+        want_xen, have_xen = desired.get("xen"), current.get("xen")
+        if want_xen is not None and have_xen is not None and want_xen["mode"] != have_xen["mode"]:
+            changes.append(Change("xen.mode", "modify", have_xen["mode"], want_xen["mode"], REPLACE))
         return changes
 
     def _plan_recreate(self, desired, world, replace):
@@ -708,6 +833,9 @@ class InstancePlanner(Planner):
             changes.append(Change("cpu", "modify", current.get("cpu"), desired["cpu"], RESTART))
             after["cpu"] = desired["cpu"]
         scalar("boot", RESTART)
+        if desired.get("xen") is not None and current.get("xen") is not None and desired["xen"] != current["xen"]:
+            changes.append(Change("xen", "modify", current["xen"], desired["xen"], RESTART))
+            after["xen"] = desired["xen"]
         scalar("graphics", RESTART)
         scalar("guest_agent", RESTART)
         scalar("autostart", LIVE)
@@ -719,9 +847,9 @@ class InstancePlanner(Planner):
         if desired.get("disks") is not None:
             grow, detach_owned = self._disk_changes(desired, world, after, changes)
         if desired.get("cdrom") is not None:
-            self._cdrom_change(desired["cdrom"], current, after, changes)
+            self._cdrom_change(desired["cdrom"], current, after, changes, (current.get("xen") or {}).get("mode"))
         if desired.get("nics") is not None:
-            self._nic_changes(desired["nics"], current, after, changes)
+            self._nic_changes(desired["nics"], current, after, changes, (current.get("xen") or {}).get("mode"))
         seed_sha = (current["meta"].get("seed") or {}).get("sha256")
         if desired.get("cloud_init") is not None and desired["cloud_init"]["sha256"] != seed_sha:
             changes.append(Change("cloud_init", "modify" if seed_sha else "add",
@@ -799,6 +927,10 @@ class InstancePlanner(Planner):
                     changes.append(Change(path, "modify", before_view, after_view, RESTART))
                 elif disk["owned"] and disk["size"] is not None and old.get("size") is not None \
                         and _aligned(disk["size"]) > old["size"]:
+                    if current.get("xen") is not None and current["state"] != "stopped":
+                        raise InvalidSpec([(path + ".size", "libvirt's Xen driver cannot resize the disk of a "
+                                                            "running guest: stop the instance (state: stopped) to "
+                                                            "grow it")], kind=KIND, name=desired["name"])
                     changes.append(Change(path + ".size", "modify", old["size"], _aligned(disk["size"]), LIVE))
                     state["size"] = _aligned(disk["size"])
                     grow.append({"pool": disk["pool"], "volume": disk["volume"], "target": disk["target"],
@@ -817,7 +949,7 @@ class InstancePlanner(Planner):
         return grow, detach_owned
 
     @staticmethod
-    def _cdrom_change(want, current, after, changes):
+    def _cdrom_change(want, current, after, changes, xen_mode=None):
         have = current.get("cdrom")
         if want == {"drive": False}:
             if have is not None:
@@ -827,17 +959,22 @@ class InstancePlanner(Planner):
         if have is None:
             changes.append(Change("cdrom", "add", None, want, RESTART))
         elif have != want:
-            changes.append(Change("cdrom", "modify", have, want, LIVE))
+            # libxl changes media in an HVM guest's emulated drive only (cdrom-insert needs HVM).
+            changes.append(Change("cdrom", "modify", have, want, RESTART if xen_mode in ("pv", "pvh") else LIVE))
         after["cdrom"] = want
 
     @staticmethod
-    def _nic_changes(want, current, after, changes):
+    def _nic_changes(want, current, after, changes, xen_mode=None):
         have = current["nics"]
         result = []
+
+        def plug(nic):
+            # libxl hot-plugs PV NICs only: an HVM guest's emulated NIC comes and goes with a restart.
+            return RESTART if xen_mode == "hvm" and nic.get("model") != "netfront" else LIVE
         for index, nic in enumerate(want):
             path = "nics[%d]" % index
             if index >= len(have):
-                changes.append(Change(path, "add", None, nic, LIVE))
+                changes.append(Change(path, "add", None, nic, plug(nic)))
                 result.append(dict(nic))
                 continue
             old = have[index]
@@ -850,7 +987,8 @@ class InstancePlanner(Planner):
         for index in range(len(want), len(have)):
             old = have[index]
             changes.append(Change("nics[%d]" % index, "remove",
-                                  {"network": old["network"], "mac": old["mac"], "model": old["model"]}, None, LIVE))
+                                  {"network": old["network"], "mac": old["mac"], "model": old["model"]}, None,
+                                  plug(old)))
         after["nics"] = result
 
     @staticmethod
@@ -908,6 +1046,16 @@ class InstancePlanner(Planner):
         return _public_state(state)
 
 
+def _host_hypervisor(world):
+    """xen when the world says the host (or the instance) is Xen, the driver's word otherwise."""
+    hypervisor = getattr(world, "hypervisor", None)
+    if hypervisor:
+        return hypervisor
+    if world.virt_type == "xen" or (world.current or {}).get("virt_type") == "xen":
+        return "xen"
+    return None
+
+
 class _WorldView(object):
     """A world with another virt_type (for recreating with the current hypervisor type)."""
 
@@ -925,12 +1073,74 @@ def _is_q35(machine):
 
 
 def _next_target(prefix, counters, taken):
-    bus = {"vd": "virtio", "sd": "sata", "hd": "ide"}[prefix]
+    bus = {"vd": "virtio", "sd": "sata", "hd": "ide", "xvd": "xen"}[prefix]
     while True:
         name = target_name(bus, counters[prefix])
         counters[prefix] += 1
-        if name not in taken and name not in ("sde", "sdf", "hdc", "hdd"):
+        if name not in taken and name not in ("sde", "sdf", "hdc", "hdd") + XEN_RESERVED_TARGETS:
             return name
+
+
+def _target_on_bus(target, bus):
+    prefix = _TARGET_PREFIX[bus]
+    return target.startswith(prefix) and (prefix != "vd" or not target.startswith("xvd"))
+
+
+def _xen(value, problems):
+    """The normalized ``xen`` option: {mode, kernel, initrd, cmdline, bootloader, bootloader_args}."""
+    value = value or {}
+    if not isinstance(value, dict):
+        problems.add("xen", "must be a dict (mode, kernel, initrd, cmdline, bootloader, bootloader_args)")
+        value = {}
+    keys = ("mode", "kernel", "initrd", "cmdline", "bootloader", "bootloader_args")
+    unknown = sorted(k for k in set(value) - set(keys) if value[k] is not None)
+    if unknown:
+        problems.add("xen", "unknown key(s) %s (known: %s)" % (", ".join(unknown), ", ".join(keys)))
+    mode = _choice(value.get("mode") or "hvm", "xen.mode", XEN_MODES, problems) or "hvm"
+    result = {"mode": mode}
+    for key in ("kernel", "initrd", "bootloader"):
+        path = value.get(key)
+        result[key] = validate.absolute_path(path, "xen." + key, problems) if path not in (None, "") else None
+    for key in ("cmdline", "bootloader_args"):
+        text = value.get(key)
+        if text not in (None, "") and not str(text).isprintable():
+            problems.add("xen." + key, "must be printable text on one line")
+        result[key] = str(text) if text not in (None, "") else None
+    if mode == "pv" and not (result["kernel"] or result["bootloader"]):
+        problems.add("xen", "a PV guest boots xen.kernel (a kernel on the Xen host) or xen.bootloader (such "
+                            "as /usr/lib/xen/bin/pygrub, which boots the kernel of the guest's own disk): set one")
+    if result["kernel"] and result["bootloader"]:
+        problems.add("xen.bootloader", "set xen.kernel or xen.bootloader, not both")
+    if mode == "pvh" and not result["kernel"]:
+        problems.add("xen.kernel", "is required with mode: pvh (libvirt boots a PVH guest's kernel directly)")
+    if mode != "pv" and result["bootloader"]:
+        problems.add("xen.bootloader", "is for PV guests (mode: pv); an HVM guest boots from its disks like a "
+                                       "PC, a PVH guest from xen.kernel")
+    for key in ("initrd", "cmdline"):
+        if result[key] and not result["kernel"]:
+            problems.add("xen." + key, "is only used with xen.kernel")
+    if result["bootloader_args"] and not result["bootloader"]:
+        problems.add("xen.bootloader_args", "is only used with xen.bootloader")
+    return result
+
+
+def _xen_refusals(params, desired, mode, problems):
+    """Options a Xen guest cannot have (libvirt's libxl driver has no equivalent)."""
+    cpu = params.get("cpu")
+    cpu_mode = cpu.get("mode") if isinstance(cpu, dict) else cpu
+    if cpu_mode not in (None, "host-passthrough"):
+        problems.add("cpu.mode", "%s: libvirt's Xen driver implements only host-passthrough (or leave cpu "
+                                 "unset for Xen's default CPU policy)" % cpu_mode)
+    if desired.get("secure_boot"):
+        problems.add("secure_boot", "libvirt's Xen driver has no secure boot (Xen's OVMF runs without it)")
+    if mode != "hvm":
+        if desired.get("firmware") is not None:
+            problems.add("firmware", "a %s guest has no firmware: it boots xen.kernel%s (firmware is for "
+                                     "mode: hvm)" % (mode.upper(), " or xen.bootloader" if mode == "pv" else ""))
+            desired["firmware"] = None
+        if params.get("boot") is not None:
+            problems.add("boot", "a %s guest has no boot device order: it boots xen.kernel%s (boot is for "
+                                 "mode: hvm)" % (mode.upper(), " or xen.bootloader" if mode == "pv" else ""))
 
 
 def _target_ok(target):
@@ -973,14 +1183,14 @@ def _describe_volume(vol):
     return "empty, %s" % size
 
 
-_HIDDEN = ("meta", "seed", "spec", "persistent", "agent_connected", "overrides_applied")
+_HIDDEN = ("meta", "seed", "spec", "persistent", "agent_connected", "overrides_applied", "loader")
 
 
 def _public_state(state):
     if state is None:
         return None
     result = dict((k, copy.deepcopy(v)) for k, v in state.items()
-                  if k not in _HIDDEN and not k.startswith("_"))
+                  if k not in _HIDDEN and not k.startswith("_") and not (k == "xen" and v is None))
     if result.get("cloud_init"):
         result["cloud_init"] = {"sha256": SECRET_MASK}
     return result

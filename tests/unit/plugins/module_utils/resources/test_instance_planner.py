@@ -595,7 +595,7 @@ def test_wait_for_problems():
 
 
 def test_choices_are_checked_without_the_argument_spec():
-    found = raw_problems({"name": "vm1", "state": "gone", "apply": "now", "virt_type": "xen", "firmware": "coreboot",
+    found = raw_problems({"name": "vm1", "state": "gone", "apply": "now", "virt_type": "lxc", "firmware": "coreboot",
                           "wait_for": "ssh"})
     assert set(found) == {"state", "apply", "virt_type", "firmware", "wait_for"}
 
