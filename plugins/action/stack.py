@@ -17,6 +17,8 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.converge.virt.plugins.plugin_utils.hypervisors import resolve_hypervisors
+
 _DOCUMENT_KEYS = ("name", "resources")
 
 
@@ -38,6 +40,8 @@ class ActionModule(ActionBase):
                                             % (args["name"], src, doc["name"]))
                 args["name"] = args.get("name") or doc.get("name")
                 args["resources"] = list(doc.get("resources") or []) + list(args.get("resources") or [])
+            if args.get("hypervisors") is not None:  # an inventory group or inventory hosts, resolved here
+                args["hypervisors"] = resolve_hypervisors(args["hypervisors"], task_vars or {})
             if plan_file and self._task.async_val:
                 raise AnsibleActionFail("plan_file cannot be used with async: the plan is not known when the task returns")
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
@@ -76,6 +80,8 @@ class ActionModule(ActionBase):
             "failures": result.get("failures", []),
             "not_attempted": result.get("not_attempted", []),
         }
+        if "placement" in result:
+            plan["placement"] = result["placement"]
         if result.get("failed"):  # a refused plan is a result too: the pipeline shows why
             plan["error"] = result.get("msg")
             plan["problems"] = result.get("problems", [])

@@ -78,8 +78,9 @@ options:
         is started under KVM, as O(converge.virt.instance#module:virt_type=auto) does (the
         answer is cached on the target until its next boot). This needs a read-write
         connection and a Linux kernel to boot (C(/boot/vmlinuz-*) on a local host, else the
-        E(CONVERGE_VIRT_PROBE_KERNEL) environment variable); without one, C(kvm) is reported as not
-        usable, with a warning.
+        E(CONVERGE_VIRT_PROBE_KERNEL) environment variable); without one nothing is verified: the
+        advertised types are reported as usable, RV(hypervisors[].domain_types.verified) is false, and
+        a warning says so.
       - Xen hosts are not probed; their advertised types are reported as usable.
       - V(false) opens the connections read-only and reports the advertised types as usable, unverified.
     type: bool
@@ -188,6 +189,12 @@ hypervisors:
           type: list
           elements: str
           sample: [qemu]
+        verified:
+          description:
+            - Whether RV(hypervisors[].domain_types.usable) was verified by the probe (a host that
+              advertises no C(kvm) needs none); false when it was not probed, or could not be.
+          type: bool
+          sample: true
     cpu:
       description: The host's CPUs.
       type: dict

@@ -44,11 +44,19 @@ description:
     which is hidden from RV(instance.tags) (RV(instance.managed) tells it).
   - On OpenStack every reference (flavor, image, network, port, volume, security group, keypair,
     server group) is looked up, by ID or by name, before anything changes.
+  - B(Many libvirt hosts.) With O(hypervisors) (an inventory group, inventory hosts, or
+    C({name, uri}) dictionaries) the instance is found on whichever hypervisor has it, a new one
+    is placed by O(host) or by the scheduler (O(placement)), and an existing one whose host
+    changes is migrated (O(migration)), never deleted and created again. RV(placement) explains
+    the decision host by host; RV(plan) shows a move as a change of C(host) with the migration's
+    kind in C(plan.migration).
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
   - converge.virt.connection
   - converge.virt.connection.ATTRIBUTES
+  - converge.virt.hypervisors
+  - converge.virt.hypervisors.PLACEMENT
 options:
   name:
     description:
@@ -131,10 +139,72 @@ options:
         KVM within 20 seconds; otherwise V(qemu) is used, with a warning. Without a kernel to test
         with, V(auto) chooses V(qemu) and warns. The verdict is cached until the host reboots.
       - V(auto) is resolved when the instance is created; later runs keep what it chose.
+      - V(xen) makes a Xen guest (libvirt's Xen driver, libxl; domain type C(xen)); see O(xen). On a Xen
+        host (a C(xen://) URI such as C(xen:///system) or C(xen+ssh://root@host/system), a C(libxl://) URI,
+        or any connection whose driver is Xen) V(auto) means V(xen), without a KVM probe, and V(kvm) or
+        V(qemu) is refused; V(xen) on a host that is not Xen is refused.
       - "Update: restart."
     type: str
-    choices: [auto, kvm, qemu]
+    choices: [auto, kvm, qemu, xen]
     default: auto
+  xen:
+    description:
+      - B(libvirt only.) How a Xen guest boots. Setting it makes the instance a Xen guest (with
+        O(virt_type=auto) or V(xen)). When not set on a Xen host, an V(hvm) guest.
+      - "Xen guests follow Xen's rules: disks are on the V(xen) bus (C(xvda), C(xvdb)...; V(ide) too on
+        HVM guests), NICs are V(netfront) (PV/PVH) or V(rtl8139), V(e1000), V(netfront) (HVM; V(rtl8139)
+        when not set: the emulated NIC plus the PV one, which a guest with PV drivers switches to), the
+        console is the PV console (C(hvc0)) on PV/PVH guests and the serial port on HVM guests, the
+        CD-ROM and the cloud-init seed are C(xvdy) and C(xvdz) (PV/PVH) or C(hdc) and C(hdd) (HVM).
+        Disks are given to libxl by path (it cannot open pool volumes itself): C(phy) for block
+        volumes (logical, disk, iSCSI pools; raw), C(qemu) (qdisk) for files (qcow2 or raw)."
+      - "Refused on Xen, naming the option, before anything changes: O(guest_agent=true) and
+        O(wait_for=agent) (no virtio-serial channel, and libvirt reaches guest agents through QEMU only);
+        O(cpu.mode) other than V(host-passthrough) (the only one libvirt's Xen driver implements);
+        O(machine) (chosen by O(xen.mode)); O(secure_boot); O(console_log) (libxl writes no console log;
+        set C(XENCONSOLED_TRACE=guest) on the host for C(/var/log/xen/console/guest-<name>.log));
+        O(disks[].serial) (Xen block devices have none); buses other than V(xen) and V(ide); NIC
+        models V(virtio) and V(e1000e). PV and PVH guests also refuse O(firmware), O(boot), V(ide)
+        disks, NIC models other than V(netfront) and V(spice) graphics. O(hotplug_slots) is not used."
+      - "Update: O(xen.kernel), O(xen.initrd), O(xen.cmdline), O(xen.bootloader) and
+        O(xen.bootloader_args) are restart; O(xen.mode) is create-only (a change fails unless
+        O(recreate=true)). On Xen, adding or removing a V(xen) disk is live (PV block hot-plug), an
+        V(ide) disk waits for the next boot; NICs are hot-plugged only when they are V(netfront); CD-ROM
+        media change live on HVM guests only; a disk grows only while the guest is stopped (libvirt's Xen
+        driver has no live block resize)."
+      - "B(Tested without Xen.) The machines this collection is tested on have no Xen host: the
+        unit tests check every Xen definition it generates (PV with a kernel and with pygrub, PVH, HVM
+        with hvmloader and with OVMF; disks, CD-ROM, seed, NICs, console, graphics) against libvirt's
+        own schema with C(virt-xml-validate) (libvirt-clients), and assert the elements libxl reads.
+        Booting those guests on a real Xen host has not been tried."
+    type: dict
+    suboptions:
+      mode:
+        description:
+          - V(hvm) (the default) boots like a PC, from its disks, CD-ROM or network (O(boot)), with
+            hvmloader (the path the host's capabilities give) or OVMF (O(firmware=uefi)).
+          - "V(pv) is a paravirtualized guest: it boots O(xen.kernel) (a file on the Xen host) or the
+            kernel of its own disk through O(xen.bootloader) (such as pygrub). One of them is required."
+          - "V(pvh) is a PVH guest (PV devices in a hardware container): it boots O(xen.kernel), which
+            is required."
+          - "Create-only: a change fails unless O(recreate=true)."
+        type: str
+        choices: [hvm, pv, pvh]
+      kernel:
+        description: Absolute path, on the Xen host, of the kernel to boot directly (C(pv), C(pvh); also C(hvm)).
+        type: str
+      initrd:
+        description: Absolute path, on the Xen host, of the initrd of O(xen.kernel).
+        type: str
+      cmdline:
+        description: Kernel command line of O(xen.kernel), for example C(root=/dev/xvda1 console=hvc0).
+        type: str
+      bootloader:
+        description: B(PV only.) The host's bootloader program, for example C(/usr/lib/xen/bin/pygrub); not with O(xen.kernel).
+        type: str
+      bootloader_args:
+        description: Arguments of O(xen.bootloader).
+        type: str
   cpu:
     description:
       - B(libvirt only.) CPU model. When not set, libvirt's default.
@@ -216,12 +286,16 @@ options:
         description:
           - B(libvirt only.) Device name in the guest's bus (V(vda), V(vdb)...). Defaults to the next free name of
             the bus. V(sde), V(sdf), V(hdc) and V(hdd) are reserved for the CD-ROM and the seed.
+          - On Xen, V(xvda), V(xvdb)... (V(hda) and V(hdb) on the V(ide) bus of an HVM guest); V(xvdy) and
+            V(xvdz) are reserved.
           - Identifies the disk in the plan.
         type: str
       bus:
-        description: B(libvirt only.) Disk bus. V(virtio) when not set.
+        description:
+          - B(libvirt only.) Disk bus. V(virtio) when not set.
+          - On Xen, V(xen) (the PV block device, the default) or, on HVM guests, V(ide).
         type: str
-        choices: [virtio, sata, scsi, ide, usb]
+        choices: [virtio, sata, scsi, ide, usb, xen]
       serial:
         description:
           - B(libvirt only.) Serial number the guest sees (at most 20 characters); on Linux the disk appears as
@@ -299,9 +373,12 @@ options:
         description: B(libvirt only.) MAC address; must not be used by another instance.
         type: str
       model:
-        description: B(libvirt only.) Device model. V(virtio) when not set.
+        description:
+          - B(libvirt only.) Device model. V(virtio) when not set.
+          - On Xen, V(netfront) (the PV NIC; the only one of PV and PVH guests, and their default) or,
+            on HVM guests, V(rtl8139) (the default) or V(e1000), each with the PV NIC beside it.
         type: str
-        choices: [virtio, e1000, e1000e, rtl8139]
+        choices: [virtio, e1000, e1000e, rtl8139, netfront]
   cloud_init:
     description:
       - A cloud-init NoCloud seed. Never shown in results or diffs (only that it changed).
@@ -538,6 +615,9 @@ notes:
     C(nova.conf); without it Nova refuses the resize and the task fails saying so.
   - KVM hosts with broken nested virtualization advertise KVM but their guests hang; use
     O(virt_type=auto) or V(qemu) there.
+  - Xen guests (O(virt_type=xen), O(xen)) are built for libvirt's Xen driver and checked against
+    libvirt's schema with C(virt-xml-validate) in the unit tests; there is no Xen host in the
+    collection's test environment, so they have not been booted on Xen by its tests.
 seealso:
   - module: converge.virt.instance_info
   - module: converge.virt.keypair
@@ -547,6 +627,30 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Placed by the scheduler on one of the inventory group's hypervisors, kept apart from its peers
+  converge.virt.instance:
+    hypervisors: hypervisors          # an inventory group; each host's converge_virt_uri, or qemu+ssh
+    placement:
+      strategy: spread
+      anti_affinity: web
+      cpu_allocation_ratio: 2.0
+    name: web2
+    memory: 1G
+    disks:
+      - image: debian-12-genericcloud-amd64.qcow2
+        size: 10G
+  register: placed                    # placed.host, and placed.placement.explanation per host
+
+- name: Move it to hv3 (a live migration when it runs, its disks copied)
+  converge.virt.instance:
+    hypervisors: hypervisors
+    host: hv3
+    name: web2
+    memory: 1G
+    disks:
+      - image: debian-12-genericcloud-amd64.qcow2
+        size: 10G
+
 - name: A VM booted from a linked clone of a cloud image, with cloud-init, waiting for its IP
   converge.virt.instance:
     name: web1
@@ -639,6 +743,42 @@ EXAMPLES = r"""
     image: debian-13
     rebuild: true
 
+- name: Xen PV guest booted by pygrub from its own disk, on a Xen host reached over SSH
+  converge.virt.instance:
+    uri: xen+ssh://root@xen1.example.org/system
+    name: pv1
+    memory: 1G
+    pool: default
+    xen:
+      mode: pv
+      bootloader: /usr/lib/xen/bin/pygrub
+    disks:
+      - image: debian-12-genericcloud-amd64.qcow2   # xvda
+        size: 20G
+    nics:
+      - network: default                            # netfront
+    cloud_init:
+      user_data:
+        users: [{name: admin, ssh_authorized_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]}]
+
+- name: Xen HVM guest installing from an ISO, with VNC (xen:///system on the Xen host itself)
+  converge.virt.instance:
+    uri: xen:///system
+    name: hvm1
+    virt_type: xen
+    memory: 2G
+    pool: default
+    disks:
+      - size: 20G                                   # xvda
+    cdrom:
+      volume: debian-12.5.0-amd64-netinst.iso       # hdc
+      pool: isos
+    boot: [cdrom, hd]
+    nics:
+      - network: default                            # rtl8139, plus the PV NIC
+    graphics:
+      type: vnc
+
 - name: Gone, with its own disks, nvram and seed (referenced volumes stay)
   converge.virt.instance:
     name: web1
@@ -646,6 +786,81 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+host:
+  description:
+    - B(libvirt), with O(hypervisors). The hypervisor the instance lives on after the run (in
+      check mode, where it would); null when it is absent.
+  returned: when O(hypervisors) is set
+  type: str
+  sample: hv2
+placement:
+  description:
+    - B(libvirt), with O(hypervisors). How the host was decided.
+  returned: when O(hypervisors) is set
+  type: dict
+  contains:
+    host:
+      description: The target host.
+      type: str
+    current_host:
+      description: Where the instance lived before the run (null when it did not exist).
+      type: str
+    how:
+      description:
+        - V(pinned) (O(host)), V(sticky) (it stays where it lives), V(scheduled) (chosen by the
+          scheduler) or V(absent).
+      type: str
+    notes:
+      description: Why, in words.
+      type: list
+      elements: str
+    decision:
+      description:
+        - When scheduled, the scheduler's decision. C(candidates) lists every candidate host with
+          its C(verdict) (V(chosen), V(eligible) or V(rejected)), its C(reasons), its C(weight) and
+          the C(figures) used (memory and vCPUs committed, planned, limits; pools; group members;
+          weights).
+      type: dict
+      returned: when scheduled
+    explanation:
+      description: One line per candidate host.
+      type: list
+      elements: str
+      returned: when scheduled
+  sample:
+    host: hv3
+    current_host: null
+    how: scheduled
+    notes: ["scheduled on hv3 (spread)"]
+    explanation:
+      - "hv1: eligible, weight 0.0 (RAM 1536 of 2048 MiB free after placement, vCPU 7 of 8 free, 0 instances)"
+      - "hv2: chosen, weight 1.25 (RAM 3584 of 4096 MiB free after placement, vCPU 15 of 16 free, 0 instances)"
+      - "hv3: rejected: anti-affinity group web already has web0 here"
+migration:
+  description:
+    - B(libvirt), with O(hypervisors). What the migration did, when the instance moved.
+  returned: when the instance moved
+  type: dict
+  contains:
+    mode:
+      description: V(live) or V(offline).
+      type: str
+    storage:
+      description: V(copy) (disks copied to the destination) or V(shared).
+      type: str
+    source:
+      description: The host it left.
+      type: str
+    destination:
+      description: The host it moved to.
+      type: str
+    volumes:
+      description: The volumes copied, with how and how many bytes.
+      type: list
+      elements: dict
+    seconds:
+      description: Time taken by each phase and in total.
+      type: dict
 instance:
   description:
     - The instance after the run (predicted in check mode; null when absent). The cloud-init seed
@@ -716,8 +931,13 @@ instance:
       description: Most memory in bytes.
       type: int
     virt_type:
-      description: V(kvm) or V(qemu).
+      description: V(kvm), V(qemu) or V(xen).
       type: str
+    xen:
+      description:
+        - B(Xen guests only.) How it boots, with C(mode) (V(hvm), V(pv) or V(pvh)), C(kernel), C(initrd),
+          C(cmdline), C(bootloader) and C(bootloader_args) (null when not set). Absent for other guests.
+      type: dict
     machine:
       description: Machine type, as libvirt expanded it.
       type: str

@@ -51,11 +51,21 @@ description:
   - B(Concurrency.) Two runs of the same stack against the same backend take turns - the second waits up to
     O(lock_timeout) seconds, then fails naming the run holding the lock. The lock is a C(flock) on the host
     the task runs on (released by the kernel if a run dies), so runs from different hosts do not see it.
+  - B(Many libvirt hosts.) With O(hypervisors), one stack spans several hypervisors. Networks, pools, images
+    and volumes go on every hypervisor, or on those their C(hosts) key lists (C(all) or a list of names).
+    Each instance goes on its C(host), or where the scheduler places it (C(placement), as in
+    M(converge.virt.instance)), among the hosts that have everything it refers to; instances are placed in
+    dependency order and each counts as load for the next. An instance that exists stays where it is
+    (placement is sticky); one whose C(host) changes, or whose host leaves C(placement.hosts), is migrated
+    (C(migration)), never re-created. Each hypervisor is then planned and applied with its own connection,
+    lock and ownership marks; every host's creations and updates run before any host's deletions. Keys in
+    the result carry the host, C(network/lab@hv1), and RV(placement) explains each instance's host.
 author:
   - converge.virt contributors (@converge-virt)
 extends_documentation_fragment:
   - converge.virt.connection
   - converge.virt.connection.ATTRIBUTES
+  - converge.virt.hypervisors
 options:
   name:
     description:
@@ -78,6 +88,9 @@ options:
         does not declare must exist already.
       - An image's C(src) (a file on the controller) cannot be used in a stack - use C(path) or C(url).
       - Secrets (cloud-init user-data, passwords) are masked in every result, as in the modules.
+      - With O(hypervisors), a resource other than an instance may have C(hosts) (V(all), the default, or a
+        list of hypervisor names), and an instance C(host), C(placement) and C(migration) (see
+        M(converge.virt.instance)); without O(hypervisors) these keys are refused.
       - Added to the resources of O(src), if both are given.
     type: list
     elements: dict
@@ -138,6 +151,23 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: One stack over the inventory group's hypervisors, instances placed by the scheduler
+  converge.virt.stack:
+    name: web
+    hypervisors: hypervisors        # an inventory group; or host names, or {name, uri} dictionaries
+    resources:
+      - {kind: network, name: web-net, forward: isolated}    # on every hypervisor
+      - {kind: pool, name: web, path: /var/lib/libvirt/web, hosts: [hv1, hv2]}
+      - kind: instance
+        name: web1
+        memory: 1G
+        pool: web                   # so only hv1 and hv2 are candidates
+        disks: [{size: 10G}]
+        nics: [{network: web-net}]
+        placement: {strategy: spread, anti_affinity: web}
+      - {kind: instance, name: db, memory: 4G, host: hv3, nics: [{network: web-net}]}
+  register: web                     # web.placement.web1.explanation: why each host was or was not chosen
+
 - name: Converge the lab
   converge.virt.stack:
     name: lab
@@ -222,6 +252,22 @@ summary:
     delete: []
     adopt: []
     unchanged: [pool/lab]
+placement:
+  description:
+    - With O(hypervisors), per instance name, where it goes and why - C(host), C(current_host), C(how)
+      (V(pinned), V(sticky), V(scheduled)), C(notes), and when scheduled the scheduler's C(decision) (every
+      candidate host's verdict, reasons, weight and figures) and its C(explanation), one line per host.
+  returned: when O(hypervisors) is set
+  type: dict
+  sample:
+    web1:
+      host: hv2
+      current_host: null
+      how: scheduled
+      notes: ["scheduled on hv2 (spread)"]
+      explanation:
+        - "hv1: eligible, weight 0.0 (RAM 1536 of 2048 MiB free after placement, vCPU 7 of 8 free, 0 instances)"
+        - "hv2: chosen, weight 1.25 (RAM 3584 of 4096 MiB free after placement, vCPU 15 of 16 free, 0 instances)"
 plan:
   description:
     - One entry per resource, in the order they are applied - the plan of its module (its C(changes), each

@@ -14,6 +14,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.converge.virt.plugins.module_utils.engine.converge import converge
 from ansible_collections.converge.virt.plugins.module_utils.engine.errors import (
     ConvergeError,
+    InvalidSpec,
     MissingLibrary,
 )
 from ansible_collections.converge.virt.plugins.module_utils import backends
@@ -47,17 +48,38 @@ def run_resource_module(kind, argument_spec, backend_options=None, **module_kwar
     spec = dict(backends.CONNECTION_ARGS)
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    if module.params.get("hypervisors") is not None:  # an instance on one of many hosts
+        _run_clustered(module, kind, argument_spec, backend_options)
+        return
     with _failing_clearly(module, kind):
         _checked_backend(module, argument_spec, backend_options)
+        lone = [o for o in ("host", "placement", "migration") if module.params.get(o) is not None]
+        if lone:
+            raise InvalidSpec([(o, "needs hypervisors (the hosts to choose from, or an inventory group of them)")
+                               for o in lone])
         with backends.open_backend(module.params, run_command=module.run_command) as backend:
             planner = backend.planner(kind)
             outcome = converge(planner, backend.driver(kind), module.params,
                                check_mode=module.check_mode)
-    plan = outcome.plan
-    facts = dict(outcome.facts)
+    _exit(module, kind, planner, outcome.plan, outcome.state, dict(outcome.facts))
+
+
+def _run_clustered(module, kind, argument_spec, backend_options):
+    from ansible_collections.converge.virt.plugins.module_utils.hypervisors.cluster import run_clustered_instance
+
+    with _failing_clearly(module, kind):
+        if _checked_backend(module, argument_spec, backend_options) != backends.LIBVIRT:
+            module.fail_json(msg="hypervisors lists libvirt hosts: it cannot be used with the OpenStack backend")
+        plan, state, facts, unit = run_clustered_instance(module)
+    facts["host"] = unit.host
+    facts["placement"] = unit.place.to_dict()
+    _exit(module, kind, unit.planner, plan, state, facts)
+
+
+def _exit(module, kind, planner, plan, state, facts):
     for note in plan.facts.get("warnings", []) + facts.pop("warnings", []):
         module.warn(note)
-    result = {"changed": plan.changed, "plan": plan.to_dict(), kind: outcome.state}
+    result = {"changed": plan.changed, "plan": plan.to_dict(), kind: state}
     result.update(planner.outputs(plan))
     result.update(facts)
     if module._diff:

@@ -17,6 +17,8 @@ is.  With ``probe=False`` the advertised types are reported as usable, unverifie
 
 from __future__ import annotations
 
+import os
+
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
@@ -224,11 +226,23 @@ def read_pools(conn, lv):
     return sorted(pools, key=lambda p: p["name"] or "")
 
 
-def probe_domain_type(conn, run_command=None, warnings=None):
-    """The instance driver's KVM probe: ``kvm`` when a KVM test guest really runs, else ``qemu``."""
-    from ansible_collections.converge.virt.plugins.module_utils.libvirt.instance import InstanceDriver
+def probe_domain_type(conn, run_command=None, warnings=None, name=None):
+    """The instance driver's KVM probe: ``kvm`` when a KVM test guest really runs, else ``qemu``;
+    None when it cannot run (no kernel to boot on that host): then nothing is verified."""
+    from ansible_collections.converge.virt.plugins.module_utils.libvirt import instance
 
-    driver = InstanceDriver(conn, run_command=run_command)
+    driver = instance.InstanceDriver(conn, run_command=run_command)
+    if driver.local:
+        kernel = instance._probe_kernel()  # pylint: disable=protected-access
+    else:
+        kernel = os.environ.get(instance.PROBE_KERNEL_ENV)
+    cached = driver._probe_cache_path()  # pylint: disable=protected-access
+    if not kernel and not (cached and os.path.exists(cached)):
+        if warnings is not None:
+            warnings.append("%sthe domain types could not be verified (no kernel to boot a test guest: set %s to "
+                            "a kernel image on the host the task runs on); the advertised ones are reported as "
+                            "usable" % ("%s: " % name if name else "", instance.PROBE_KERNEL_ENV))
+        return None
     result = driver.resolve_virt_type()
     if warnings is not None:
         warnings.extend(getattr(driver, "_warnings", []))
@@ -261,11 +275,13 @@ def gather(conn, name, uri, probe=True, run_command=None, warnings=None):
     committed, instances, groups = summarize_domains(domains)
 
     advertised = caps["advertised"]
-    if probe and not is_xen(uri, hypervisor):
+    probed = None
+    needs_probe = not is_xen(uri, hypervisor) and "kvm" in advertised
+    if probe and needs_probe:
         with translated("probe the usable domain types", KIND, name):
-            usable = usable_types(advertised, probe_domain_type(conn, run_command, warnings))
-    else:  # Xen: nothing to probe, the capabilities are all there is
-        usable = usable_types(advertised, None)
+            probed = probe_domain_type(conn, run_command, warnings, name)
+    # Xen, no KVM advertised, or no probe: the capabilities are all there is
+    usable = usable_types(advertised, probed)
 
     # "free" as the kernel counts it leaves out the page cache the kernel gives back on demand.
     total_kib = _int(stats.get("total"), _int(info[1], 0) * 1024)
@@ -278,7 +294,7 @@ def gather(conn, name, uri, probe=True, run_command=None, warnings=None):
         "libvirt_version": libvirt_version,
         "hypervisor": hypervisor,
         "hypervisor_version": hypervisor_version,
-        "domain_types": {"advertised": advertised, "usable": usable},
+        "domain_types": {"advertised": advertised, "usable": usable, "verified": probed is not None or not needs_probe},
         "cpu": {
             "arch": caps["arch"] or info[0],
             "model": caps["model"],

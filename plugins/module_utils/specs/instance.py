@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from ansible_collections.converge.virt.plugins.module_utils.hypervisors.options import (
+    CLUSTER_OPTION_NAMES,
+    INSTANCE_CLUSTER_ARGS,
+)
+
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     state=dict(type="str", default="running", choices=["running", "stopped", "paused", "absent"]),
@@ -15,7 +20,15 @@ ARGUMENT_SPEC = dict(
     memory=dict(type="str"),
     max_memory=dict(type="str"),
     machine=dict(type="str"),
-    virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
+    virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu", "xen"]),
+    xen=dict(type="dict", options=dict(
+        mode=dict(type="str", choices=["hvm", "pv", "pvh"]),
+        kernel=dict(type="str"),
+        initrd=dict(type="str"),
+        cmdline=dict(type="str"),
+        bootloader=dict(type="str"),
+        bootloader_args=dict(type="str"),
+    )),
     cpu=dict(type="dict", options=dict(
         mode=dict(type="str", required=True, choices=["host-passthrough", "host-model", "maximum", "custom"]),
         model=dict(type="str"),
@@ -31,7 +44,7 @@ ARGUMENT_SPEC = dict(
         size=dict(type="str"),
         format=dict(type="str", choices=["qcow2", "raw"]),
         target=dict(type="str"),
-        bus=dict(type="str", choices=["virtio", "sata", "scsi", "ide", "usb"]),
+        bus=dict(type="str", choices=["virtio", "sata", "scsi", "ide", "usb", "xen"]),
         serial=dict(type="str"),
         readonly=dict(type="bool"),
         volume_type=dict(type="str"),
@@ -49,7 +62,7 @@ ARGUMENT_SPEC = dict(
         port=dict(type="str"),
         fixed_ip=dict(type="str"),
         mac=dict(type="str"),
-        model=dict(type="str", choices=["virtio", "e1000", "e1000e", "rtl8139"]),
+        model=dict(type="str", choices=["virtio", "e1000", "e1000e", "rtl8139", "netfront"]),
     )),
     cloud_init=dict(type="dict", no_log=True, options=dict(
         user_data=dict(type="raw"),
@@ -99,7 +112,7 @@ ARGUMENT_SPEC = dict(
 
 # Options that mean something to one backend only (refused on the other when set).
 BACKEND_OPTIONS = {
-    "libvirt": {"only": ["apply", "max_vcpus", "max_memory", "machine", "virt_type", "cpu", "firmware",
+    "libvirt": {"only": ["apply", "max_vcpus", "max_memory", "machine", "virt_type", "xen", "cpu", "firmware",
                          "secure_boot", "pool", "cdrom", "boot", "console_log", "graphics", "autostart",
                          "guest_agent", "xml_overrides", "hotplug_slots", "stop_timeout"]},
     "openstack": {"only": ["rebuild", "flavor", "confirm_resize", "image", "key_name", "security_groups",
@@ -109,3 +122,8 @@ BACKEND_OPTIONS = {
 
 # Keyword arguments of AnsibleModule beyond the argument_spec.
 MODULE_KWARGS = {}
+
+# Many hosts: where the instance lives (libvirt only; OpenStack has availability_zone and
+# server_group for that).
+ARGUMENT_SPEC.update(INSTANCE_CLUSTER_ARGS)
+BACKEND_OPTIONS["libvirt"]["only"].extend(CLUSTER_OPTION_NAMES)

@@ -40,7 +40,7 @@ SPECS = {
 }
 
 # Keys of a stack resource that are the stack's, not the module's.
-META_KEYS = ("kind", "depends_on", "adopt")
+META_KEYS = ("kind", "depends_on", "adopt", "hosts")
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 # Options a stack resource cannot use, with the reason.
@@ -48,14 +48,16 @@ _REFUSED = {
     ("image", "src"): "a controller file cannot be sent through a stack: use path (a file on the host the "
                       "task runs on) or url",
     ("image", "_controller_file"): "is internal to the image module",
+    ("instance", "hypervisors"): "the hypervisors belong to the stack (its hypervisors option), not to one resource",
 }
 
 
 class Resource(object):
     """One declared resource: validated module parameters plus the stack's own keys."""
 
-    def __init__(self, index, kind, params, depends_on, adopt):
+    def __init__(self, index, kind, params, depends_on, adopt, hosts=None):
         self.index = index
+        self.hosts = hosts  # the hypervisors a multi-host stack puts it on, as written (None: all)
         self.kind = kind
         self.params = params
         self.name = identity_name(kind, params)
@@ -169,6 +171,15 @@ def _parse_one(index, kind, raw, backend_name):
     adopt = raw.get("adopt", False)
     if not isinstance(adopt, bool):
         problems.append((label + ".adopt", "must be true or false"))
+    hosts = raw.get("hosts")
+    if hosts is not None:
+        if isinstance(hosts, str):
+            hosts = [hosts]
+        if kind == "instance":
+            problems.append((label + ".hosts", "an instance lives on one host: give host (fixed) or placement "
+                                               "(let the scheduler choose)"))
+        elif not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            problems.append((label + ".hosts", "must be all or a list of hypervisor names"))
     if problems:
         return None, problems, ()
     validator = ArgumentSpecValidator(spec.ARGUMENT_SPEC, **spec.MODULE_KWARGS)
@@ -188,7 +199,7 @@ def _parse_one(index, kind, raw, backend_name):
     except InvalidSpec as err:
         problems.extend(("%s.%s" % (label, f), m) for f, m in err.problems)
         return None, problems, secrets
-    resource = Resource(index, kind, validated, depends_on, adopt)
+    resource = Resource(index, kind, validated, depends_on, adopt, hosts)
     if resource.name in (None, ""):
         problems.append((label, "a %s in a stack needs %s" % (kind, "an address or a server" if kind == "floating_ip"
                                                               else "a name")))

@@ -15,9 +15,12 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
     InvalidSpec,
     MissingLibrary,
 )
+from ansible_collections.converge.virt.plugins.module_utils.hypervisors.inventory import check_hypervisors
+from ansible_collections.converge.virt.plugins.module_utils.hypervisors.options import HYPERVISORS_ARG
 from ansible_collections.converge.virt.plugins.module_utils.stack import document
 from ansible_collections.converge.virt.plugins.module_utils.stack.graph import Graph
 from ansible_collections.converge.virt.plugins.module_utils.stack.lock import stack_lock
+from ansible_collections.converge.virt.plugins.module_utils.stack.multihost import check_single_host, run_multi_host
 from ansible_collections.converge.virt.plugins.module_utils.stack.run import StackRun
 
 STACK_ARGS = dict(
@@ -31,6 +34,7 @@ STACK_ARGS = dict(
     retries=dict(type="int", default=3),
     lock_timeout=dict(type="int", default=300),
     plan_file=dict(type="path"),
+    hypervisors=HYPERVISORS_ARG,
 )
 
 # The kinds each backend manages (the backend classes say the same once connected).
@@ -76,20 +80,33 @@ def run_stack_module():
         resources, secrets = document.parse(declared, backend_name, _KINDS[backend_name], problems)
         module.no_log_values.update(s for s in secrets if s)
         graph = Graph(resources, backend_name, problems, document.declared_keys(declared))
-        if problems:
-            raise InvalidSpec(problems)
-        with backends.open_backend(params, run_command=module.run_command) as backend:
-            with stack_lock(params["name"], _target(backend), params["lock_timeout"]):
-                run = StackRun(backend, params["name"], resources, graph, options=dict(
-                    state=params["state"], prune=params["prune"], adopt=params["adopt"],
-                    parallel=params["parallel"], retries=params["retries"]))
-                run.plan()
-                summary = run.summary()
-                if not module.check_mode and run.changed(applied=False):
-                    run.apply()
-                    result["changed"] = run.changed(applied=True)
-                else:
-                    result["changed"] = run.changed(applied=False)
+        options = dict(state=params["state"], prune=params["prune"], adopt=params["adopt"],
+                       parallel=params["parallel"], retries=params["retries"])
+        if params.get("hypervisors") is not None:
+            hypervisors, found = check_hypervisors(params["hypervisors"])
+            problems.extend(found)
+            if backend_name != backends.LIBVIRT:
+                problems.append(("hypervisors", "lists libvirt hosts: it cannot be used with the OpenStack backend"))
+            if params.get("uri"):
+                problems.append(("uri", "with hypervisors, each hypervisor has its own uri: leave uri out"))
+            run = run_multi_host(module, params, resources, graph, hypervisors, options, problems)
+            summary = run.summary()
+            result["changed"] = run.changed(applied=not module.check_mode)
+            result["placement"] = run.placement_report()
+        else:
+            check_single_host(resources, problems)
+            if problems:
+                raise InvalidSpec(problems)
+            with backends.open_backend(params, run_command=module.run_command) as backend:
+                with stack_lock(params["name"], _target(backend), params["lock_timeout"]):
+                    run = StackRun(backend, params["name"], resources, graph, options=options)
+                    run.plan()
+                    summary = run.summary()
+                    if not module.check_mode and run.changed(applied=False):
+                        run.apply()
+                        result["changed"] = run.changed(applied=True)
+                    else:
+                        result["changed"] = run.changed(applied=False)
     except MissingLibrary as err:
         module.fail_json(msg=missing_required_lib(err.library, reason=err.reason), exception=err.import_error, **result)
     except ConvergeError as err:

@@ -80,8 +80,13 @@ class Entry(object):
 class StackRun(object):
     """One run of one stack.  ``options``: state, prune, adopt, parallel, retries, check_mode."""
 
-    def __init__(self, backend, stack, resources, graph, options, progress=None):
+    def __init__(self, backend, stack, resources, graph, options, progress=None, units=None, keep=()):
         self.backend = backend
+        # Instances of a multi-host stack: key -> hypervisors.cluster.ClusterInstance, which plans
+        # and applies them (placement groups, migration from another host) in place of converge().
+        self.units = dict(units or {})
+        # Owned resources this run must not delete although undeclared here (they move to another host).
+        self.keep = set(keep)
         self.stack = stack
         self.resources = resources
         self.graph = graph
@@ -107,7 +112,7 @@ class StackRun(object):
                     entry = self._plan_declared(self.graph.resources[key], marks, by_key, problems)
                     by_key[key] = entry
                     self.entries.append(entry)
-            owned = [ident for ident, owner in marks.items() if owner == self.stack]
+            owned = [ident for ident, owner in marks.items() if owner == self.stack and ident not in self.keep]
             if self.options["state"] == "absent":
                 doomed = owned
             else:
@@ -145,8 +150,11 @@ class StackRun(object):
         waiting = sorted(d for d in entry.deps if by_key.get(d) is not None
                          and (by_key[d].action in (CREATE, REPLACE) or by_key[d].pending))
         try:
-            outcome = converge(planner, self.backend.driver(resource.kind), resource.params, check_mode=True)
-            entry.plan = outcome.plan
+            if resource.key in self.units:
+                entry.plan = self.units[resource.key].make_plan()
+            else:
+                entry.plan = converge(planner, self.backend.driver(resource.kind), resource.params,
+                                      check_mode=True).plan
         except ConvergeError as err:
             unexcused = _unexcused(resource.where(), err, waiting)
             if unexcused:
@@ -156,6 +164,9 @@ class StackRun(object):
             entry.plan = self._waiting_plan(resource, planner, waiting)
         owner = marks.get(resource.ident)
         exists = entry.plan.before is not None
+        unit = self.units.get(resource.key)
+        if unit is not None and unit.place.moves:
+            owner = unit.owner  # its mark travels with it, read on the host it leaves
         if resource.absent:
             if owner not in (None, self.stack):
                 problems.append((resource.where(), "belongs to the stack %s; this stack does not delete it" % owner))
@@ -174,10 +185,13 @@ class StackRun(object):
 
     def _waiting_plan(self, resource, planner, waiting):
         """A plan that cannot be checked yet: a dependency does not exist before this run creates it."""
-        exists = self._exists(resource)
+        unit = self.units.get(resource.key)
+        exists = self._exists(resource) or bool(unit is not None and unit.place.moves)
         desired = planner.public(planner.normalize(resource.params))
         note = ("planned again once %s exist%s: options that refer to %s are checked then"
                 % (", ".join(waiting), "s" if len(waiting) == 1 else "", "it" if len(waiting) == 1 else "them"))
+        if unit is not None and unit.place.moves:
+            note = "migrates from %s to %s; %s" % (unit.place.current, unit.place.host, note)
         if resource.absent:
             return Plan(resource.kind, resource.name, DELETE if exists else NONE, before={} if exists else None, notes=[note])
         return Plan(resource.kind, resource.name, UPDATE if exists else CREATE, before={} if exists else None,
@@ -233,11 +247,16 @@ class StackRun(object):
         entry.action = action
 
     # ---- apply ---------------------------------------------------------------------------------
-    def apply(self):
+    def apply(self, phase=None):
+        """Apply the plan: creations and updates (``phase`` "ups"), then deletions ("downs"); both
+        when ``phase`` is None.  A multi-host stack runs every host's ups before any deletion."""
         todo = [e for e in self.entries if e.action != NONE]
         ups = [e for e in todo if e.action != DELETE]
         downs = [e for e in todo if e.action == DELETE]
-        self._run_wave(ups, lambda e: set(d for d in e.deps if d in set(x.key for x in ups)))
+        if phase in (None, "ups"):
+            self._run_wave(ups, lambda e: set(d for d in e.deps if d in set(x.key for x in ups)))
+        if phase == "ups":
+            return self.entries
         # Deletions run after every creation and update (a resource moved off a network first), users
         # first: a deleted resource waits for the deletion of whatever comes before it in the order.
         order = [e.key for e in downs]
@@ -289,8 +308,11 @@ class StackRun(object):
         try:
             for attempt in range(attempts):
                 try:
-                    outcome = converge(self.backend.planner(entry.kind), self.backend.new_driver(entry.kind),
-                                       entry.params, check_mode=False)
+                    if entry.key in self.units:
+                        outcome = self.units[entry.key].outcome()
+                    else:
+                        outcome = converge(self.backend.planner(entry.kind), self.backend.new_driver(entry.kind),
+                                           entry.params, check_mode=False)
                     break
                 except ConvergeError as err:
                     if attempt + 1 < attempts and _TRANSIENT.search(str(err)):

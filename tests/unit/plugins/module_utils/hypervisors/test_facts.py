@@ -256,7 +256,8 @@ POOL_XML = "<pool type='dir'><name>%s</name><target><path>/srv/%s</path></target
 def test_gather_reads_everything_in_few_calls(monkeypatch):
     probed = []
     monkeypatch.setattr(facts, "probe_domain_type",
-                        lambda conn, run_command=None, warnings=None: probed.append(1) or warnings.append("n") or "qemu")
+                        lambda conn, run_command=None, warnings=None, name=None:
+                        probed.append(name) or warnings.append("n") or "qemu")
     conn = FakeConn(domains=[
         FakeDomain(domain_xml("a", vcpus=2, memory="524288", running=True, placement={"anti_affinity": "web"}),
                    libvirt.VIR_DOMAIN_RUNNING),
@@ -270,7 +271,7 @@ def test_gather_reads_everything_in_few_calls(monkeypatch):
                                   "instances", "placement_groups", "pools"])
     assert got["name"] == "hv2" and got["hostname"] == "hv2" and got["uri"] == "qemu+unix:///system?socket=/x"
     assert got["libvirt_version"] == "9.0.0" and got["hypervisor"] == "QEMU" and got["hypervisor_version"] == "7.2.22"
-    assert got["domain_types"] == {"advertised": ["kvm", "qemu"], "usable": ["qemu"]}
+    assert got["domain_types"] == {"advertised": ["kvm", "qemu"], "usable": ["qemu"], "verified": True}
     assert got["cpu"] == {"arch": "x86_64", "model": "kvm64", "count": 4, "sockets": 1, "cores": 4, "threads": 1,
                           "mhz": 2596}
     assert got["numa"] == [{"cell": 0, "memory_mib": 4096, "free_mib": 2048, "cpus": [0, 1, 2, 3]}]
@@ -281,19 +282,30 @@ def test_gather_reads_everything_in_few_calls(monkeypatch):
     assert [p["name"] for p in got["pools"]] == ["a", "z"]
     assert got["pools"][0]["available_bytes"] == 6
     assert conn.calls.count("listAllDomains") == 1 and conn.calls.count("listAllStoragePools") == 1
-    assert probed == [1] and notes == ["n"]
+    assert probed == ["hv2"] and notes == ["n"]
 
 
 def test_gather_without_probe_trusts_the_capabilities(monkeypatch):
     monkeypatch.setattr(facts, "probe_domain_type", lambda *a, **k: pytest.fail("probed"))
     got = facts.gather(FakeConn(), "hv2", "qemu:///system", probe=False)
-    assert got["domain_types"]["usable"] == ["kvm", "qemu"]
+    assert got["domain_types"] == {"advertised": ["kvm", "qemu"], "usable": ["kvm", "qemu"], "verified": False}
+
+
+def test_a_probe_that_cannot_run_verifies_nothing(monkeypatch):
+    """A remote host and no kernel to boot: the advertised types stay usable, unverified, with a warning
+    (not "KVM does not work", which would keep every kvm instance off that host)."""
+    monkeypatch.delenv("CONVERGE_VIRT_PROBE_KERNEL", raising=False)
+    notes = []
+    got = facts.gather(FakeConn(), "hv2", "qemu+ssh://hv2/system", warnings=notes)
+    assert got["domain_types"] == {"advertised": ["kvm", "qemu"], "usable": ["kvm", "qemu"], "verified": False}
+    assert len(notes) == 1 and "hv2: the domain types could not be verified" in notes[0]
+    assert "CONVERGE_VIRT_PROBE_KERNEL" in notes[0]
 
 
 def test_xen_hosts_are_not_probed(monkeypatch):
     monkeypatch.setattr(facts, "probe_domain_type", lambda *a, **k: pytest.fail("probed"))
     got = facts.gather(FakeConn(caps=XEN_CAPS, kind="Xen", gib=16), "xen1", "xen:///system")
-    assert got["domain_types"] == {"advertised": ["xen"], "usable": ["xen"]}
+    assert got["domain_types"] == {"advertised": ["xen"], "usable": ["xen"], "verified": True}
     assert [c["free_mib"] for c in got["numa"]] == [4096, 4096]
     assert got["cpu"]["sockets"] == 1 and got["cpu"]["cores"] == 4  # from node info when caps lack a topology
 
