@@ -5,13 +5,14 @@
 #   bash hack/test.sh                  # everything, both legs
 #   LEGS=2.21 bash hack/test.sh        # one leg
 #   STAGES="unit integration" bash hack/test.sh
-# Stages: unit integration example sanity bench (per leg), then cloud (the local OpenStack's own
+# Stages: unit integration hosts example sanity bench (per leg; hosts: real migrations between
+# three simulated hypervisors, tests/hosts/test_migrate.py), then cloud (the local OpenStack's own
 # smoke test) and openstack (the collection's OpenStack targets on every leg, and its benchmark).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 LEGS=${LEGS:-"2.21 2.19"}
-STAGES=${STAGES:-"unit integration example sanity bench cloud openstack"}
+STAGES=${STAGES:-"unit integration hosts example sanity bench cloud openstack"}
 export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
 cv_install_debs
@@ -31,7 +32,7 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)|^stack benchmark|^  (converge\.virt\.stack|community\.libvirt)\b|^  (no-op|first run): converge' \
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)|^stack benchmark|^  (converge\.virt\.stack|community\.libvirt)\b|^  (no-op|first run): converge|^placement benchmark|^  (spread|pack) ' \
       "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
@@ -52,6 +53,17 @@ for leg in $LEGS; do
         run_stage "integration tests against libvirtd (ansible-core $leg, Python $py)" \
           env -C "$coll" PATH="$venv/bin:$PATH" ansible-test integration --local --allow-destructive \
             --python "$py" --color no --exclude converge_openstack/ ;;
+      hosts)
+        if [ "$leg" = "${LEGS%% *}" ]; then
+          run_stage "real migrations between simulated hypervisors: live with disk copy, offline, refused (ansible-core $leg)" \
+            env -C "$coll" PYTHONPATH="$collections_root" bash -c '
+              dir=/var/tmp/cvmig-hosts
+              bash tests/hosts/start.sh "$dir" cvmig || exit 1
+              CONVERGE_VIRT_HOSTS=$dir/hosts.json "$1" -m pytest -q -s -p no:cacheprovider tests/hosts/test_migrate.py
+              rc=$?
+              bash tests/hosts/stop.sh "$dir"
+              exit $rc' _ "$venv/bin/python"
+        fi ;;
       sanity)
         run_stage "ansible-test sanity (ansible-core $leg, Python $py)" \
           env -C "$coll" PATH="$venv/bin:$PATH" ansible-test sanity --venv --python "$py" --color no ;;
@@ -64,6 +76,8 @@ for leg in $LEGS; do
             bash "$CV_ROOT/tests/examples/test_portable.sh" "$venv" "$installed" libvirt
           run_stage "the stack playbooks: converge.yml, --check, destroy.yml twice (ansible-core $leg)" \
             bash "$CV_ROOT/tests/examples/test_stack_playbooks.sh" "$venv" "$installed"
+          run_stage "the README's multi-host playbook on three hypervisors from an inventory (ansible-core $leg)" \
+            bash "$CV_ROOT/tests/examples/test_multihost.sh" "$venv" "$installed"
         fi ;;
       bench)
         # Measured, never asserted on time: the benchmark fails only if the no-op run changes anything.
@@ -76,6 +90,8 @@ for leg in $LEGS; do
             "$venv/bin/python" "$CV_ROOT/tests/bench/instance_bench.py" --venv "$venv" --collections "$collections_root"
           run_stage "benchmark: a stack of 20 networks + 20 instances, one converge.virt.stack task vs community.libvirt loops (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/stack_bench.py" --venv "$venv" --collections "$collections_root"
+          run_stage "benchmark: placing and converging 30 small instances across 3 hypervisors, one stack task (ansible-core $leg)" \
+            "$venv/bin/python" "$CV_ROOT/tests/bench/placement_bench.py" --venv "$venv" --collections "$collections_root"
         fi ;;
       cloud|openstack) ;;  # after the legs
       *) cv_die "unknown stage $stage" ;;
