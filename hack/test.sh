@@ -55,6 +55,7 @@ for leg in $LEGS; do
             --python "$py" --color no --exclude converge_openstack/ ;;
       hosts)
         if [ "$leg" = "${LEGS%% *}" ]; then
+          # shellcheck disable=SC2016 # the inner script's variables are its own
           run_stage "real migrations between simulated hypervisors: live with disk copy, offline, refused (ansible-core $leg)" \
             env -C "$coll" PYTHONPATH="$collections_root" bash -c '
               dir=/var/tmp/cvmig-hosts

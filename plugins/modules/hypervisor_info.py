@@ -78,7 +78,7 @@ options:
         is started under KVM, as O(converge.virt.instance#module:virt_type=auto) does (the
         answer is cached on the target until its next boot). This needs a read-write
         connection and a Linux kernel to boot (C(/boot/vmlinuz-*) on a local host, else the
-        E(CONVERGE_VIRT_PROBE_KERNEL) environment variable); without one nothing is verified: the
+        E(CONVERGE_VIRT_PROBE_KERNEL) environment variable); without one nothing is verified, the
         advertised types are reported as usable, RV(hypervisors[].domain_types.verified) is false, and
         a warning says so.
       - Xen hosts are not probed; their advertised types are reported as usable.
