@@ -5,14 +5,15 @@
 #   bash hack/test.sh                  # everything, both legs
 #   LEGS=2.21 bash hack/test.sh        # one leg
 #   STAGES="unit integration" bash hack/test.sh
-# Stages: unit integration hosts example sanity bench (per leg; hosts: real migrations between
-# three simulated hypervisors, tests/hosts/test_migrate.py), then cloud (the local OpenStack's own
+# Stages: unit integration hosts example sanity bench role (per leg; hosts: real migrations between
+# three simulated hypervisors, tests/hosts/test_migrate.py; role: the hypervisor role's Molecule
+# scenario, which installs Molecule into the leg's venv, so it runs last), then cloud (the local OpenStack's own
 # smoke test) and openstack (the collection's OpenStack targets on every leg, and its benchmark).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 LEGS=${LEGS:-"2.21 2.19"}
-STAGES=${STAGES:-"unit integration hosts example sanity bench cloud openstack"}
+STAGES=${STAGES:-"unit integration hosts example sanity bench role cloud openstack"}
 export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
 cv_install_debs
@@ -32,7 +33,7 @@ run_stage() {  # name, command...  Full output goes to a log; the tail is shown 
   local start=$SECONDS
   if "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); printf -- '--> %s: ok (%ss)\n' "$name" $((SECONDS - start)) >&2
-    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)|^stack benchmark|^  (converge\.virt\.stack|community\.libvirt)\b|^  (no-op|first run): converge|^placement benchmark|^  (spread|pack) ' \
+    grep -E '^ +(first run|no-op run|--check run|teardown) +:|^(storage|instance) benchmark|^  (linked|full|[a-z ]+: first run|[a-z ]+ no-op run)|^SKIPPED|^ok:|^[0-9]+ passed|^\[cloud-ci\] (summary|RSS|WARNING)|^stack benchmark|^  (converge\.virt\.stack|community\.libvirt)\b|^  (no-op|first run): converge|^placement benchmark|^  (spread|pack) |^ok: molecule' \
       "$log" >&2 || true
   else
     failed=$((failed + 1)); printf -- '--> %s: FAILED (%ss), last lines of %s:\n' "$name" $((SECONDS - start)) "$log" >&2
@@ -93,6 +94,11 @@ for leg in $LEGS; do
             "$venv/bin/python" "$CV_ROOT/tests/bench/stack_bench.py" --venv "$venv" --collections "$collections_root"
           run_stage "benchmark: placing and converging 30 small instances across 3 hypervisors, one stack task (ansible-core $leg)" \
             "$venv/bin/python" "$CV_ROOT/tests/bench/placement_bench.py" --venv "$venv" --collections "$collections_root"
+        fi ;;
+      role)
+        if [ "$leg" = "${LEGS%% *}" ]; then
+          run_stage "the hypervisor role's Molecule scenario: converge, idempotence, verify on a Debian root it builds (ansible-core $leg)" \
+            bash "$CV_ROOT/tests/examples/test_role.sh" "$venv" "$collections_root"
         fi ;;
       cloud|openstack) ;;  # after the legs
       *) cv_die "unknown stage $stage" ;;
