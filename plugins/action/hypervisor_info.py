@@ -6,32 +6,15 @@
 An inventory group name or a list of inventory host names becomes ``{name, uri, migrate_uri,
 disks_uri}`` per host from its variables (``converge_virt_uri``, else
 ``qemu+ssh://<ansible_user>@<ansible_host>/system``), here on the controller where the inventory
-is.  The module then reads every host side by side.
+is (``plugin_utils/hypervisors.py``).  The module then reads every host side by side.
 """
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.converge.virt.plugins.plugin_utils.hypervisors import resolve_hypervisors
+from ansible_collections.converge.virt.plugins.plugin_utils.hypervisors import HypervisorsAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(HypervisorsAction):
 
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
+    MODULE = "converge.virt.hypervisor_info"
     _supports_async = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        try:
-            if args.get("hypervisors") is not None:
-                args["hypervisors"] = resolve_hypervisors(args["hypervisors"], task_vars or {})
-            result.update(self._execute_module(module_name="converge.virt.hypervisor_info", module_args=args,
-                                               task_vars=task_vars))
-        except AnsibleActionFail as err:
-            result.update(failed=True, msg=to_text(err))
-        return result

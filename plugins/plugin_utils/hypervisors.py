@@ -20,6 +20,8 @@ raise ``AnsibleActionFail`` naming what exists.
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
 
 URI_VAR = "converge_virt_uri"
 MIGRATE_URI_VAR = "converge_virt_migrate_uri"
@@ -113,3 +115,25 @@ def _from_host(host, hostvars, option):
         raise
     except Exception as err:  # an undefined variable in a template, for example
         raise AnsibleActionFail("%s: cannot read the variables of inventory host %s: %s" % (option, host, err))
+
+
+class HypervisorsAction(ActionBase):
+    """An action plugin that resolves ``hypervisors`` on the controller, then runs ``MODULE``."""
+
+    MODULE = None
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        try:
+            if args.get("hypervisors") is not None:
+                args["hypervisors"] = resolve_hypervisors(args["hypervisors"], task_vars or {})
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+            result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
+                                               wrap_async=wrap_async))
+        except AnsibleActionFail as err:
+            result.update(failed=True, msg=to_text(err))
+        return result
