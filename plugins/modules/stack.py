@@ -69,8 +69,8 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - The stack's name - 1 to 40 letters, digits, V(_), V(.) or V(-). It is part of every ownership mark, so
-        renaming a stack makes it a different stack.
+      - The stack's name - 1 to 40 letters, digits, V(_), V(.) or V(-), not V(.) or V(..). It is part of every
+        ownership mark, so renaming a stack makes it a different stack.
       - May also be given in the O(src) document; when both are given they must be the same.
     type: str
   resources:

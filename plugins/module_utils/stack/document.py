@@ -94,8 +94,8 @@ def scope_of(kind, params):
 
 def check_stack_name(name, problems, field="name"):
     if not isinstance(name, str) or not STACK_NAME.match(name) or name in (".", ".."):  # it names ledger files
-        problems.append((field, "the stack name must have 1 to 40 letters, digits, '_', '.' or '-' (got %r)"
-                         % (name,)))
+        problems.append((field, "the stack name must have 1 to 40 letters, digits, '_', '.' or '-', and not be . or .. "
+                                "(got %r)" % (name,)))
 
 
 def parse(resources, backend_name, kinds, problems=None):
