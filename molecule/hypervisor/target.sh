@@ -120,6 +120,17 @@ up() {
   tar -xf "$tar" -C "$ROOT"
   # The mirror only: this machine's other apt sources are not the target's business.
   rm -f "$ROOT"/etc/apt/sources.list.d/*
+  # A kernel under /boot, as a real host has, for the role's KVM probe (a test guest must boot under
+  # KVM): the test guests' kernel, from the package hack/guest-images.sh caches (built if missing).
+  local kdeb
+  kdeb=$(ls "${CONVERGE_VIRT_CACHE:-$HOME/.cache/converge-virt}"/guest-images/debs/linux-image-*.deb 2>/dev/null | tail -1 || true)
+  if [ -z "$kdeb" ]; then
+    bash "$HERE/../../hack/guest-images.sh" tiny >/dev/null
+    kdeb=$(ls "${CONVERGE_VIRT_CACHE:-$HOME/.cache/converge-virt}"/guest-images/debs/linux-image-*.deb | tail -1)
+  fi
+  mkdir -p "$ROOT/boot"
+  dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$ROOT" --wildcards './boot/vmlinuz-*'
+  log "probe kernel: $(cd "$ROOT" && ls boot/vmlinuz-*)"
   # apt-get keeps the .debs it downloads (in the bind-mounted cache); docker-style clean hooks would not.
   rm -f "$ROOT/etc/apt/apt.conf.d/docker-clean"
   ip netns add "$NETNS"
