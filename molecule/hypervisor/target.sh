@@ -123,11 +123,13 @@ up() {
   # A kernel under /boot, as a real host has, for the role's KVM probe (a test guest must boot under
   # KVM): the test guests' kernel, from the package hack/guest-images.sh caches (built if missing).
   local kdeb
-  kdeb=$(ls "${CONVERGE_VIRT_CACHE:-$HOME/.cache/converge-virt}"/guest-images/debs/linux-image-*.deb 2>/dev/null | tail -1 || true)
+  local debs=${CONVERGE_VIRT_CACHE:-$HOME/.cache/converge-virt}/guest-images/debs
+  kdeb=$(find "$debs" -maxdepth 1 -name 'linux-image-*.deb' 2>/dev/null | sort | tail -1)
   if [ -z "$kdeb" ]; then
     bash "$HERE/../../hack/guest-images.sh" tiny >/dev/null
-    kdeb=$(ls "${CONVERGE_VIRT_CACHE:-$HOME/.cache/converge-virt}"/guest-images/debs/linux-image-*.deb | tail -1)
+    kdeb=$(find "$debs" -maxdepth 1 -name 'linux-image-*.deb' | sort | tail -1)
   fi
+  [ -n "$kdeb" ] || die "no kernel package under $debs (hack/guest-images.sh tiny should have cached one)"
   mkdir -p "$ROOT/boot"
   dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$ROOT" --wildcards './boot/vmlinuz-*'
   log "probe kernel: $(cd "$ROOT" && ls boot/vmlinuz-*)"
