@@ -5,6 +5,7 @@ converge.virt.stack task, the hosts coming from an Ansible inventory group.
 The hosts are the repo's simulated hypervisors (tests/hosts/start.sh: three libvirtd, each in its
 own namespaces, sized 2 CPUs/2 GiB, 4/4 GiB and 8/8 GiB).  The inventory lists them in a group
 ``hypervisors`` with their ``converge_virt_uri``; the stack task says ``hypervisors: hypervisors``.
+The hosts are stopped at the end.
 The stack: one isolated network on every host and N instances (``qemu``/TCG, 1 vCPU, 128 MiB by
 default, no disk, one NIC), each placed by the scheduler (``placement: {strategy: ...}``), started
 unless ``--defined-only``.
@@ -194,6 +195,8 @@ def main():
         leftovers = where(hypervisors)
         if any(leftovers.values()):
             failed.append("left behind: %s" % leftovers)
+        subprocess.run(["bash", os.path.join(ROOT, "tests", "hosts", "stop.sh"), HOSTS_DIR], check=False,
+                       stdout=sys.stderr)
     if failed:
         raise SystemExit("placement benchmark: " + "; ".join(failed))
 

@@ -357,14 +357,18 @@ class ClusterInstance(object):
             return None
         return Change("placement_groups", "update" if have else "add", have or None, want or None, LIVE)
 
-    def make_plan(self):
-        """The plan, read-only."""
+    def make_plan(self, own_driver=False):
+        """The plan, read-only.  ``own_driver``: read through drivers of its own (apply runs several
+        instances of a stack in threads; the backend's shared drivers serve the planning pass)."""
+        def driver(backend):
+            return backend.new_driver("instance") if own_driver else backend.driver("instance")
+
         if self.place.host is None:  # absent and nowhere
             self.plan = Plan("instance", self.name, NONE, notes=["instance %s exists on no hypervisor" % self.name])
             return self.plan
         if not self.place.moves:
             backend = self.cluster.backend(self.place.host)
-            plan = converge(self.planner, backend.driver("instance"), self.inner, check_mode=True).plan
+            plan = converge(self.planner, driver(backend), self.inner, check_mode=True).plan
             change = self._groups_change(backend, plan.before is not None) if plan.action != DELETE else None
             if change is not None:
                 plan.changes.append(change)
@@ -376,7 +380,7 @@ class ClusterInstance(object):
         # its current host; the migration itself comes first.
         source = self.cluster.backend(self.place.current)
         target = self.cluster.backend(self.place.host)
-        plan = converge(self.planner, source.driver("instance"), self.inner, check_mode=True).plan
+        plan = converge(self.planner, driver(source), self.inner, check_mode=True).plan
         requested = (self.params.get("migration") or {}).get("mode") or "auto"
         self.migration = hv_migrate.plan_migration(*hv_migrate.gather_inputs(source.conn, target.conn, self.name),
                                                    requested_mode=requested)
@@ -414,7 +418,7 @@ class ClusterInstance(object):
     def apply(self, check_mode):
         """Converge for real (``make_plan`` first).  Returns (plan, state, facts)."""
         if self.plan is None:
-            self.make_plan()
+            self.make_plan(own_driver=True)
         if check_mode or self.plan.action == NONE:
             return self.plan, self.plan.after, {}
         facts = {}
