@@ -75,7 +75,7 @@ from ansible_collections.converge.virt.plugins.module_utils.engine.errors import
     Timeout,
 )
 from ansible_collections.converge.virt.plugins.module_utils.libvirt.connection import require_libvirt
-from ansible_collections.converge.virt.plugins.module_utils.libvirt.storage import volume_xml
+from ansible_collections.converge.virt.plugins.module_utils.libvirt.storage import send_all, volume_xml
 
 KIND = "instance"
 MODES = ("auto", "live", "offline")
@@ -876,12 +876,7 @@ def copy_volume(lv, src_conn, src_vol, dst_conn, dst_vol, sparse=False, deadline
                 what, done["data"] // _MiB, done["holes"] // _MiB))
 
     def on_data(_stream, data, _opaque):
-        view = memoryview(data)
-        while view:
-            sent = up.send(view.tobytes())
-            if sent < 0:
-                raise BackendError("the destination stream refused data while copying %s" % what)
-            view = view[sent:]
+        send_all(up, data, "the destination stream refused data while copying %s" % what)
         done["data"] += len(data)
         check()
         return len(data)

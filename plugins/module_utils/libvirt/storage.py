@@ -211,6 +211,17 @@ def volume_xml(name, capacity, fmt, backing=None, allocation=0):
 
 
 # ---- transfers ---------------------------------------------------------------------------
+def send_all(stream, data, refused):
+    """Send every byte of ``data`` on a libvirt stream (``send`` may take part of it);
+    ``refused``: the BackendError message when the stream takes none."""
+    view = memoryview(data)
+    while view:
+        sent = stream.send(view.tobytes())
+        if sent < 0:
+            raise BackendError(refused)
+        view = view[sent:]
+
+
 def upload(conn, vol, fileobj, length, progress=None, what=None):
     """Stream ``length`` bytes of ``fileobj`` into ``vol`` (never holding it whole in memory).
 
@@ -227,12 +238,7 @@ def upload(conn, vol, fileobj, length, progress=None, what=None):
             if not chunk:
                 raise BackendError("failed to upload %s: the source ended after %d of %d bytes"
                                    % (what, done, length))
-            view = memoryview(chunk)
-            while view:
-                sent = stream.send(view.tobytes())
-                if sent < 0:
-                    raise BackendError("failed to upload %s: the stream refused data" % what)
-                view = view[sent:]
+            send_all(stream, chunk, "failed to upload %s: the stream refused data" % what)
             done += len(chunk)
             if progress:
                 progress(done, length)
